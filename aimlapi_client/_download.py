@@ -1,0 +1,169 @@
+"""Streaming, verified, atomic download of a result file."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import random
+import re
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+
+from .errors import DownloadError
+from .models import DownloadedFile, Video
+
+__all__ = ["download_file", "safe_file_name"]
+
+_CHUNK = 1 << 20
+_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/problem+json")
+
+
+def safe_file_name(generation_id: str, extension: str) -> str:
+    """A file name derived from a generation id that cannot leave its directory.
+
+    >>> safe_file_name("df43b636:veo3", ".mp4")
+    'df43b636_veo3.mp4'
+    >>> safe_file_name("../../etc/passwd", ".mp4")
+    'etc_passwd.mp4'
+    """
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", generation_id).strip("_")[:120] or "generation"
+    return stem + extension
+
+
+async def download_file(
+    http: httpx.AsyncClient,
+    video: Video,
+    dest: Path,
+    *,
+    attempts: int = 3,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> DownloadedFile:
+    """Stream `video` to `dest`, verify it and move it into place atomically.
+
+    Bytes go to a hidden `.part` file beside `dest`. A transient failure is retried,
+    resuming with an HTTP Range request where the server allows it. Only a complete,
+    verified file is renamed to `dest`; on failure no `.part` file is left behind.
+
+    Raises:
+        DownloadError: The link is invalid or expired, the file failed verification,
+            or every attempt failed.
+    """
+    url = httpx.URL(video.url)
+    if url.scheme not in ("http", "https") or not url.host:
+        raise DownloadError(f"Refusing to download from {url.scheme or 'a relative'} URL; expected http(s)")
+    part = dest.with_name(f".{dest.name}.part")
+    try:
+        for attempt in range(1, attempts + 1):
+            try:
+                digest, size = await _fetch(http, url, part, video, resume=attempt > 1)
+                break
+            except DownloadError as exc:
+                if not exc.transient or attempt == attempts:
+                    raise
+                await sleep(min(2**attempt, 30) * random.uniform(0.5, 1.0))
+        _check_magic(part, dest.suffix)
+        _commit(part, dest)
+    finally:
+        part.unlink(missing_ok=True)
+    return DownloadedFile(path=str(dest), bytes=size, sha256=digest, url=video.url)
+
+
+async def _fetch(
+    http: httpx.AsyncClient, url: httpx.URL, part: Path, video: Video, *, resume: bool
+) -> tuple[str, int]:
+    offset = part.stat().st_size if resume and part.exists() else 0
+    headers = {"Range": f"bytes={offset}-"} if offset else {}
+    try:
+        async with http.stream("GET", url, headers=headers, follow_redirects=True) as response:
+            _check_response(response, url)
+            if offset and response.status_code != 206:
+                offset = 0  # the server ignored the range: start over
+            expected = _expected_size(response, offset, video)
+            digest = _hash_prefix(part, offset)
+            received = offset
+            with part.open("r+b" if offset else "wb") as out:
+                out.seek(offset)
+                out.truncate()
+                async for chunk in response.aiter_raw(_CHUNK):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    received += len(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+    except httpx.TransportError as exc:
+        raise DownloadError(
+            f"Download from {url.host} broke off: {type(exc).__name__}", transient=True
+        ) from exc
+    if expected is not None and received != expected:
+        raise DownloadError(
+            f"Download from {url.host} is incomplete: {received} of {expected} bytes",
+            transient=True,
+        )
+    return digest.hexdigest(), received
+
+
+def _check_response(response: httpx.Response, url: httpx.URL) -> None:
+    code = response.status_code
+    if code in (401, 403, 404, 410):
+        raise DownloadError(
+            f"The result link on {url.host} answered HTTP {code}: it has expired or is not "
+            "accessible. Poll the generation again for a fresh link.",
+            status_code=code,
+        )
+    if code == 429 or code >= 500:
+        raise DownloadError(f"{url.host} answered HTTP {code}", transient=True, status_code=code)
+    if code not in (200, 206):
+        raise DownloadError(f"{url.host} answered HTTP {code}", status_code=code)
+    content_type = response.headers.get("Content-Type", "").lower()
+    if content_type.startswith(_TEXT_TYPES):
+        raise DownloadError(
+            f"{url.host} served {content_type.split(';')[0]} instead of a media file "
+            "(an error page?)",
+            transient=True,
+            status_code=code,
+        )
+
+
+def _expected_size(response: httpx.Response, offset: int, video: Video) -> int | None:
+    length = response.headers.get("Content-Length")
+    if length is not None and length.isdigit():
+        expected = offset + int(length)
+        if video.file_size is not None and expected != video.file_size:
+            raise DownloadError(
+                f"The CDN offers {expected} bytes but the API announced {video.file_size}",
+                transient=True,
+            )
+        return expected
+    return video.file_size
+
+
+def _hash_prefix(part: Path, offset: int) -> hashlib._Hash:
+    digest = hashlib.sha256()
+    if offset:
+        with part.open("rb") as existing:
+            remaining = offset
+            while remaining and (block := existing.read(min(_CHUNK, remaining))):
+                digest.update(block)
+                remaining -= len(block)
+    return digest
+
+
+def _check_magic(part: Path, suffix: str) -> None:
+    if suffix.lower() not in (".mp4", ".mov", ".m4a"):
+        return
+    with part.open("rb") as file:
+        header = file.read(12)
+    if header[4:8] != b"ftyp":
+        raise DownloadError(f"The downloaded file is not an MP4 container (no 'ftyp' box)")
+
+
+def _commit(part: Path, dest: Path) -> None:
+    os.replace(part, dest)
+    directory = os.open(dest.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)

@@ -1,0 +1,134 @@
+"""When to poll a generation, and the wait loop that does it against a wall clock."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from .errors import (
+    AimlApiError,
+    DeadlineExceededError,
+    GenerationFailedError,
+    TransientError,
+)
+from .models import Generation
+
+__all__ = ["PollSchedule", "wait_for_generation"]
+
+logger = logging.getLogger(__name__)
+
+OnPoll = Callable[[Generation, float], Awaitable[None] | None]
+
+
+@dataclass(frozen=True)
+class PollSchedule:
+    """An adaptive poll schedule built on the model's expected generation time.
+
+    While the job is young the wait doubles (2 s, 4 s, 8 s ...), so an early failure
+    is seen quickly and few polls are spent. From 3/4 of the expected time on, it polls
+    every 5 % of the expected time, so completion is noticed promptly. A job that
+    runs late is polled less and less often, up to `max_interval_s`.
+    """
+
+    expected_s: float = 120.0
+    min_interval_s: float = 1.0
+    max_interval_s: float = 30.0
+    jitter: float = 0.1
+
+    def next_delay(self, elapsed_s: float) -> float:
+        """Seconds to wait before the next poll, `elapsed_s` after submission."""
+        approach = 0.75 * self.expected_s
+        if elapsed_s < approach:
+            delay = min(max(2 * self.min_interval_s, elapsed_s), approach - elapsed_s)
+        else:
+            overdue = max(0.0, elapsed_s - self.expected_s)
+            delay = 0.05 * self.expected_s + 0.1 * overdue
+        delay = min(max(delay, self.min_interval_s), self.max_interval_s)
+        return delay * random.uniform(1 - self.jitter, 1 + self.jitter)
+
+    def error_delay(self, consecutive_errors: int, retry_after: float | None) -> float:
+        """Seconds to wait after a failed poll: the server's hint, else backoff."""
+        if retry_after is not None:
+            return min(retry_after, self.max_interval_s * 4)
+        backoff = self.min_interval_s * 2 ** min(consecutive_errors, 8)
+        return min(backoff, self.max_interval_s) * random.uniform(1 - self.jitter, 1 + self.jitter)
+
+
+async def wait_for_generation(
+    fetch: Callable[[], Awaitable[Generation]],
+    *,
+    generation_id: str,
+    deadline_s: float,
+    schedule: PollSchedule,
+    on_poll: OnPoll | None = None,
+    not_found_grace_s: float = 30.0,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Generation:
+    """Poll with `fetch` until the generation completes, fails or the deadline passes.
+
+    Transient errors, 429s (honouring Retry-After) and a 404 in the first
+    `not_found_grace_s` seconds (the job may not be visible yet) do not end the wait.
+
+    Returns:
+        The completed generation; its `video` is set.
+
+    Raises:
+        GenerationFailedError: The job failed, or completed without a result URL.
+        DeadlineExceededError: `deadline_s` of wall-clock time passed; names the id.
+        AimlApiError: A non-transient error (bad key, unknown generation).
+    """
+    started = clock()
+    deadline = started + deadline_s
+    errors = 0
+    while (remaining := deadline - clock()) > 0:
+        try:
+            async with asyncio.timeout(remaining):
+                generation = await fetch()
+        except TimeoutError:
+            break  # the deadline fell during a slow poll
+        except TransientError as exc:
+            errors += 1
+            delay = schedule.error_delay(errors, getattr(exc, "retry_after", None))
+            logger.debug("Poll of %s failed (%s); next in %.1fs", generation_id, exc, delay)
+        except AimlApiError as exc:
+            if exc.status_code != 404 or clock() - started > not_found_grace_s:
+                raise
+            errors += 1
+            delay = schedule.error_delay(errors, None)
+            logger.warning("Generation %s not visible yet (404); polling again", generation_id)
+        else:
+            errors = 0
+            elapsed = clock() - started
+            if on_poll is not None:
+                outcome = on_poll(generation, elapsed)
+                if outcome is not None:
+                    await outcome
+            if generation.state == "completed":
+                if generation.video is None:
+                    raise GenerationFailedError(
+                        f"Generation {generation_id} is {generation.status!r} but has no result URL",
+                        generation_id=generation_id,
+                        status=generation.status,
+                    )
+                return generation
+            if generation.state == "failed":
+                reason = generation.error or "no reason given"
+                raise GenerationFailedError(
+                    f"Generation {generation_id} ended with status {generation.status!r}: {reason}",
+                    generation_id=generation_id,
+                    status=generation.status,
+                )
+            delay = schedule.next_delay(elapsed)
+        await sleep(min(delay, max(deadline - clock(), 0.0)))
+    waited = clock() - started
+    raise DeadlineExceededError(
+        f"Generation {generation_id} did not finish within {deadline_s:g}s. It may still "
+        f"complete: wait again for this generation id with a longer deadline.",
+        generation_id=generation_id,
+        waited_s=waited,
+    )

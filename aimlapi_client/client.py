@@ -1,0 +1,193 @@
+"""`VideoClient`: submit a generation, read its status, wait for it, download it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from types import TracebackType
+from urllib.parse import urlsplit
+
+import httpx
+
+from ._download import download_file
+from ._http import BearerForApiHost, error_for_response, error_for_transport
+from ._polling import OnPoll, PollSchedule, wait_for_generation
+from ._transport import default_transport
+from .catalog import get_model
+from .errors import AimlApiError, RequestValidationError, TransientError
+from .models import DownloadedFile, Generation, Video, VideoRequestBase
+
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "VideoClient", "check_base_url"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.aimlapi.com"
+DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=30.0)
+
+try:
+    _VERSION = version("prefect-aimlapi")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    _VERSION = "0+unknown"
+USER_AGENT = f"prefect-aimlapi/{_VERSION} httpx/{httpx.__version__}"
+
+
+def check_base_url(base_url: str) -> str:
+    """Return `base_url` without a trailing slash, or raise if it is not http(s).
+
+    Raises:
+        RequestValidationError: The URL has no http(s) scheme or no host.
+    """
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise RequestValidationError(
+            f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL}; got {base_url!r}"
+        )
+    return base_url.rstrip("/")
+
+
+class VideoClient:
+    """An async client for the AI/ML API's generation routes.
+
+    Use it as an async context manager and share one per process or flow run:
+    it holds a connection pool.
+
+    Args:
+        api_key: The AI/ML API key, sent as a Bearer token to the API host only.
+        base_url: The API's origin.
+        timeout: Connect/read/write/pool timeouts for every request.
+        transport: An httpx transport; defaults to an aiohttp-backed one.
+        submit_attempts: Tries for a create request that the server certainly did
+            not accept (429, 503 with Retry-After, connection refused).
+        sleep: Injected for tests.
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+        submit_attempts: int = 3,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        if not api_key:
+            raise RequestValidationError("api_key must not be empty")
+        self.base_url = check_base_url(base_url)
+        self._key = api_key
+        self._submit_attempts = submit_attempts
+        self._sleep = sleep
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            auth=BearerForApiHost(api_key, httpx.URL(self.base_url)),
+            timeout=timeout,
+            transport=transport or default_transport(),
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        )
+
+    def __repr__(self) -> str:
+        return f"VideoClient(base_url={self.base_url!r})"
+
+    async def __aenter__(self) -> VideoClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def submit(self, request: VideoRequestBase) -> Generation:
+        """Start one paid generation and return it without waiting.
+
+        Raises:
+            SubmissionUnknownError: The request may have been accepted; not repeated.
+            RateLimitError: Still rate limited after `submit_attempts` tries.
+            AuthError, RequestValidationError: Fix the key or the request.
+        """
+        route = get_model(request.model).route
+        for attempt in range(1, self._submit_attempts + 1):
+            try:
+                payload = await self._call("POST", route, json=request.to_api(), creates_job=True)
+                break
+            except TransientError as exc:  # certainly not accepted: safe to repeat
+                if attempt == self._submit_attempts:
+                    raise
+                delay = getattr(exc, "retry_after", None) or 2**attempt * random.uniform(0.5, 1.0)
+                logger.debug("Create not accepted (%s); try %d in %.1fs", exc, attempt + 1, delay)
+                await self._sleep(min(delay, 60.0))
+        try:
+            generation = Generation.from_api(payload)
+        except ValueError as exc:
+            raise AimlApiError(
+                f"The create answer for {request.model} could not be read ({exc}); "
+                "the job may exist: check your dashboard before submitting again."
+            ) from None
+        logger.info("Submitted %s as generation %s", request.model, generation.id)
+        return generation
+
+    async def status(self, generation_id: str, *, model: str) -> Generation:
+        """Fetch the current state of a generation once.
+
+        Raises:
+            TransientError: The server or network failed, or the answer was unreadable.
+        """
+        route = get_model(model).route
+        payload = await self._call(
+            "GET", route, params={"generation_id": generation_id}, creates_job=False
+        )
+        try:
+            return Generation.from_api(payload, generation_id=generation_id)
+        except ValueError as exc:
+            raise TransientError(f"Unreadable status for generation {generation_id}: {exc}") from None
+
+    async def wait(
+        self,
+        generation_id: str,
+        *,
+        model: str,
+        deadline_s: float = 1000.0,
+        on_poll: OnPoll | None = None,
+        schedule: PollSchedule | None = None,
+    ) -> Generation:
+        """Poll a generation until it completes; see `wait_for_generation`."""
+        return await wait_for_generation(
+            lambda: self.status(generation_id, model=model),
+            generation_id=generation_id,
+            deadline_s=deadline_s,
+            schedule=schedule or PollSchedule(expected_s=get_model(model).expected_s),
+            on_poll=on_poll,
+            sleep=self._sleep,
+        )
+
+    async def stream_download(self, video: Video, dest: Path, *, attempts: int = 3) -> DownloadedFile:
+        """Stream a result file to `dest` atomically; see `download_file`."""
+        return await download_file(self._http, video, dest, attempts=attempts, sleep=self._sleep)
+
+    async def _call(
+        self, method: str, route: str, *, creates_job: bool, **kwargs: object
+    ) -> object:
+        try:
+            response = await self._http.request(method, route, **kwargs)  # type: ignore[arg-type]
+        except httpx.TransportError as exc:
+            raise error_for_transport(exc, creates_job=creates_job) from None
+        if response.is_error:
+            raise error_for_response(response, creates_job=creates_job, secret=self._key)
+        try:
+            return response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            snippet = response.text[:120].replace(self._key, "***")
+            if creates_job:
+                return None  # Generation.from_api reports it as an unreadable answer
+            raise TransientError(f"{method} {route} answered non-JSON: {snippet!r}") from None

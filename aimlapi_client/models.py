@@ -1,0 +1,161 @@
+"""Typed requests and responses of the AI/ML API's generation routes.
+
+Requests are frozen and forbid unknown keys, so a typo fails before anything is paid.
+Responses are read tolerantly: the API's families differ in small ways (the id key,
+the shape of `video` and `error`), and `Generation.from_api` folds them into one model.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "DownloadedFile",
+    "Generation",
+    "GenerationState",
+    "Veo3Request",
+    "Video",
+    "VideoRequestBase",
+]
+
+GenerationState = Literal["pending", "completed", "failed"]
+
+PENDING_STATUSES = frozenset(
+    {"queued", "generating", "waiting", "active", "processing", "dreaming", "queueing", "preparing"}
+)
+COMPLETED_STATUSES = frozenset({"completed", "succeeded", "success"})
+
+
+class VideoRequestBase(BaseModel):
+    """Fields and configuration shared by every video request."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    prompt: str = Field(
+        min_length=1,
+        max_length=4000,
+        description="What the video should show.",
+    )
+
+    def to_api(self) -> dict[str, Any]:
+        """Return the JSON body the API expects, leaving out unset optional fields."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class Veo3Request(VideoRequestBase):
+    """A Google Veo3 text-to-video request (`POST /v2/generate/video/google/generation`)."""
+
+    model: Literal["google/veo3"] = "google/veo3"
+    aspect_ratio: Literal["16:9", "9:16"] = Field("16:9", description="Frame aspect ratio.")
+    duration: Literal[4, 6, 8] = Field(8, description="Clip length in seconds.")
+    negative_prompt: str | None = Field(
+        None, max_length=4000, description="What the video should avoid."
+    )
+    enhance_prompt: bool = Field(True, description="Let the API rewrite the prompt for quality.")
+    seed: int | None = Field(
+        None, ge=0, le=2**32 - 1, description="Fixes the randomness for repeatable results."
+    )
+    generate_audio: bool = Field(True, description="Generate a soundtrack with the video.")
+
+
+class Video(BaseModel):
+    """Where a finished result can be downloaded, with what the API says about it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    url: str
+    content_type: str | None = None
+    file_name: str | None = None
+    file_size: int | None = Field(None, ge=0)
+
+
+class Generation(BaseModel):
+    """One generation job as the API reports it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str
+    status: str = Field(description="The status string exactly as the API sent it.")
+    video: Video | None = None
+    error: str | None = Field(None, description="The API's reason for a failure, made readable.")
+    credits_used: float | None = None
+
+    @property
+    def state(self) -> GenerationState:
+        """`pending`, `completed` or `failed`; an unknown status counts as failed."""
+        status = self.status.lower()
+        if status in PENDING_STATUSES:
+            return "pending"
+        if status in COMPLETED_STATUSES:
+            return "completed"
+        return "failed"
+
+    @classmethod
+    def from_api(cls, payload: Any, *, generation_id: str | None = None) -> Generation:
+        """Build a `Generation` from any documented response shape.
+
+        Args:
+            payload: The decoded JSON body of a create or poll response.
+            generation_id: The id that was polled, used when the body omits it.
+
+        Raises:
+            ValueError: The body is not an object, or has no id or status.
+        """
+        if not isinstance(payload, dict):
+            raise ValueError(f"expected a JSON object, got {type(payload).__name__}")
+        found_id = payload.get("id") or payload.get("generation_id") or generation_id
+        if not isinstance(found_id, str | int) or found_id == "":
+            raise ValueError("the response has no generation id")
+        status = payload.get("status")
+        if status is None and generation_id is None:
+            status = "queued"  # MiniMax answers a create with only {"generation_id": ...}
+        if not isinstance(status, str):
+            raise ValueError("the response has no status")
+        usage = (payload.get("meta") or {}).get("usage") or {}
+        return cls(
+            id=str(found_id),
+            status=status,
+            video=_read_video(payload.get("video") or payload.get("audio_file")),
+            error=_read_error(payload.get("error")),
+            credits_used=usage.get("credits_used") if isinstance(usage, dict) else None,
+        )
+
+
+def _read_video(value: Any) -> Video | None:
+    if isinstance(value, list):  # Runway's legacy poll lists plain URLs
+        value = value[0] if value else None
+    if isinstance(value, str):
+        return Video(url=value)
+    if isinstance(value, dict) and isinstance(value.get("url"), str) and value["url"]:
+        return Video.model_validate(value)
+    return None
+
+
+def _read_error(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        if isinstance(value.get("detail"), list):
+            return "; ".join(_read_error(item) or "" for item in value["detail"])
+        if "msg" in value:
+            location = ".".join(str(part) for part in value.get("loc", []))
+            return f"{location}: {value['msg']}" if location else str(value["msg"])
+        name, message = value.get("name"), value.get("message")
+        if message:
+            return f"{name}: {message}" if name else str(message)
+    return str(value)
+
+
+class DownloadedFile(BaseModel):
+    """A verified result file on local disk."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    bytes: int
+    sha256: str
+    url: str

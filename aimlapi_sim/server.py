@@ -1,0 +1,305 @@
+"""A local stand-in for api.aimlapi.com and its CDN, with fault injection.
+
+Two aiohttp apps on two ports: the API (Bearer auth, validation, the
+queued -> generating -> completed lifecycle) and a CDN on a different origin that
+serves a small playable MP4. Every request is recorded in a `Ledger`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib.resources import files
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from .faults import Fault, FaultPlan
+from .ledger import Ledger, RecordedRequest
+from .validation import ROUTES, validate
+
+__all__ = ["Emulator", "SAMPLE_VIDEO"]
+
+SAMPLE_VIDEO: bytes = files("aimlapi_sim").joinpath("assets/sample.mp4").read_bytes()
+UNAUTHORIZED = (
+    "This request requires a valid API key. You can create a new API key on the "
+    "Billing page: https://aimlapi.com/app/keys"
+)
+
+
+@dataclass
+class _Job:
+    id: str
+    model: str
+    created: float
+    generation_s: float
+    failure: str | None = None
+
+
+@dataclass
+class Emulator:
+    """The API and CDN emulator.
+
+    Start it with `start()` (a background thread, for tests and scripts) or `serve()`
+    (in the running event loop). `base_url` and `cdn_url` are set once started.
+
+    Attributes:
+        api_key: The only key the API accepts.
+        generation_s: Seconds from submission to `completed`.
+        video: The bytes the CDN serves for every finished generation.
+        host: The interface to listen on.
+    """
+
+    api_key: str = "sim-key"
+    generation_s: float = 2.0
+    video: bytes = SAMPLE_VIDEO
+    host: str = "127.0.0.1"
+    ledger: Ledger = field(default_factory=Ledger)
+    faults: FaultPlan = field(default_factory=FaultPlan)
+    base_url: str = ""
+    cdn_url: str = ""
+    _jobs: dict[str, _Job] = field(default_factory=dict)
+    _runners: list[web.AppRunner] = field(default_factory=list)
+    _thread: threading.Thread | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    # -- lifecycle -------------------------------------------------------------
+
+    async def serve(self, api_port: int = 0, cdn_port: int = 0) -> None:
+        """Start both apps in the running event loop."""
+        api = web.Application(client_max_size=8 * 1024 * 1024)
+        for route in ROUTES:
+            api.router.add_post(route, self._create)
+            api.router.add_get(route, self._poll)
+        cdn = web.Application()
+        cdn.router.add_get("/files/{generation_id}/{name}", self._file)
+        self.base_url = await self._listen(api, api_port)
+        self.cdn_url = await self._listen(cdn, cdn_port)
+
+    async def close(self) -> None:
+        """Stop both apps."""
+        for runner in self._runners:
+            await runner.cleanup()
+        self._runners.clear()
+
+    def start(self, api_port: int = 0, cdn_port: int = 0) -> Emulator:
+        """Run the emulator in a background thread; returns once it listens."""
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            self._loop = asyncio.new_event_loop()
+            try:
+                self._loop.run_until_complete(self.serve(api_port, cdn_port))
+            except BaseException as exc:  # reported to the caller below
+                failure.append(exc)
+                ready.set()
+                return
+            ready.set()
+            self._loop.run_forever()
+            self._loop.run_until_complete(self.close())
+            self._loop.close()
+
+        self._thread = threading.Thread(target=run, name="aimlapi-sim", daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        if failure:
+            raise failure[0]
+        return self
+
+    def stop(self) -> None:
+        """Stop the background thread started by `start()`."""
+        if self._loop and self._thread:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+            self._thread = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    async def _listen(self, app: web.Application, port: int) -> str:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, port))
+        sock.listen(1024)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        await web.SockSite(runner, sock, backlog=1024).start()
+        self._runners.append(runner)
+        return f"http://{self.host}:{sock.getsockname()[1]}"
+
+    # -- API -------------------------------------------------------------------
+
+    async def _create(self, request: web.Request) -> web.StreamResponse:
+        raw = await self._record("api", request)
+        if not self._authorized(request):
+            return _error(request, 401, UNAUTHORIZED)
+        fault = await self._take("submit")
+        if fault and not fault.after_accept and fault.kind != "fail":
+            return await self._misbehave(request, fault)
+        try:
+            body = json.loads(raw or b"null")
+        except json.JSONDecodeError:
+            return _error(request, 400, "Body validation error! Invalid JSON")
+        problem = validate(request.path, body)
+        if problem:
+            return _error(request, 400, problem)
+        job = _Job(
+            id=f"{uuid.uuid4()}:{body['model'].rsplit('/', 1)[-1]}",
+            model=body["model"],
+            created=time.monotonic(),
+            generation_s=self.generation_s,
+            failure=fault.message if fault and fault.kind == "fail" else None,
+        )
+        self._jobs[job.id] = job
+        self.ledger.accept(job.id)
+        if fault and fault.after_accept:
+            return await self._misbehave(request, fault)
+        return web.json_response({"id": job.id, "status": "queued"}, status=201)
+
+    async def _poll(self, request: web.Request) -> web.StreamResponse:
+        await self._record("api", request)
+        if not self._authorized(request):
+            return _error(request, 401, UNAUTHORIZED)
+        generation_id = request.query.get("generation_id")
+        if not generation_id:
+            return _error(request, 400, "Query validation error! generation_id: Required")
+        fault = await self._take("poll")
+        if fault and fault.kind == "not_found":
+            return _error(request, 404, "Generation not found")
+        if fault:
+            return await self._misbehave(request, fault)
+        job = self._jobs.get(generation_id)
+        if job is None:
+            return _error(request, 404, "Generation not found")
+        return web.json_response(self._job_state(job))
+
+    def _job_state(self, job: _Job) -> dict[str, Any]:
+        age = time.monotonic() - job.created
+        if age < 0.2 * job.generation_s:
+            return {"id": job.id, "status": "queued"}
+        if age < job.generation_s:
+            return {"id": job.id, "status": "generating"}
+        if job.failure:
+            return {
+                "id": job.id,
+                "status": "error",
+                "error": {"name": "GenerationError", "message": job.failure},
+            }
+        return {
+            "id": job.id,
+            "status": "completed",
+            "video": {
+                "url": f"{self.cdn_url}/files/{quote(job.id, safe='')}/output.mp4",
+                "content_type": "video/mp4",
+                "file_name": "output.mp4",
+                "file_size": len(self.video),
+            },
+        }
+
+    # -- CDN -------------------------------------------------------------------
+
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        await self._record("cdn", request)
+        if request.match_info["generation_id"] not in self._jobs:
+            return web.Response(status=404, text="NoSuchKey", content_type="application/xml")
+        fault = await self._take("cdn")
+        if fault:
+            return await self._misbehave(request, fault)
+        start = _range_start(request.headers.get("Range"), len(self.video))
+        if start is None:
+            return web.Response(body=self.video, content_type="video/mp4")
+        return web.Response(
+            status=206,
+            body=self.video[start:],
+            content_type="video/mp4",
+            headers={"Content-Range": f"bytes {start}-{len(self.video) - 1}/{len(self.video)}"},
+        )
+
+    # -- shared ----------------------------------------------------------------
+
+    async def _misbehave(self, request: web.Request, fault: Fault) -> web.StreamResponse:
+        if fault.kind == "status":
+            headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
+            return _error(request, fault.status, _REASONS.get(fault.status, "Error"), headers)
+        if fault.kind == "drop":
+            request.transport.close()
+            raise asyncio.CancelledError
+        if fault.kind == "body":
+            if isinstance(fault.body, str):
+                return web.Response(text=fault.body, content_type="application/json")
+            return web.json_response(fault.body)
+        if fault.kind == "html":
+            return web.Response(text="<html><body>Access denied</body></html>", content_type="text/html")
+        if fault.kind == "truncate":
+            response = web.StreamResponse(headers={"Content-Type": "video/mp4"})
+            response.content_length = len(self.video)
+            await response.prepare(request)
+            await response.write(self.video[: int(len(self.video) * fault.fraction)])
+            request.transport.close()
+            return response
+        raise ValueError(f"fault {fault.kind!r} does not apply to {request.path}")
+
+    async def _take(self, target: str) -> Fault | None:
+        fault = self.faults.take(target)  # type: ignore[arg-type]
+        if fault and fault.kind == "delay":
+            await asyncio.sleep(fault.seconds)
+            return None
+        return fault
+
+    def _authorized(self, request: web.Request) -> bool:
+        return request.headers.get("Authorization") == f"Bearer {self.api_key}"
+
+    async def _record(self, host: str, request: web.Request) -> bytes:
+        body = await request.read()
+        self.ledger.record(
+            RecordedRequest(
+                host=host,
+                method=request.method,
+                path=request.path,
+                query=dict(request.query),
+                headers=dict(request.headers),
+                body=body,
+            )
+        )
+        return body
+
+
+_REASONS = {
+    429: "Too Many Requests",
+    500: "Internal server error",
+    502: "Bad Gateway",
+    503: "Service unavailable",
+    504: "Generation timeout",
+    403: "You've run out of credits. Please top up your balance or update your payment method to continue: https://aimlapi.com/app/billing/",
+}
+
+
+def _error(
+    request: web.Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    envelope = {
+        "message": message,
+        "path": request.path,
+        "requestId": str(uuid.uuid4()),
+        "statusCode": status,
+        "timestamp": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    }
+    return web.json_response(envelope, status=status, headers=headers)
+
+
+def _range_start(header: str | None, size: int) -> int | None:
+    if not header or not header.startswith("bytes=") or not header.endswith("-"):
+        return None
+    start = header[len("bytes=") : -1]
+    return int(start) if start.isdigit() and int(start) < size else None

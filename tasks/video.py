@@ -1,0 +1,157 @@
+"""Prefect tasks over `VideoClient`: submit, wait for and download one generation.
+
+Each task is thin: the HTTP work, polling and verification live in `aimlapi_client`.
+Tasks take an open `VideoClient` so a flow shares one connection pool across all
+its task runs (`async with credentials.get_client() as client: ...`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from prefect import get_run_logger, task
+from prefect.artifacts import acreate_progress_artifact, aupdate_progress_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.context import TaskRunContext
+
+from aimlapi_client import (
+    DownloadedFile,
+    Generation,
+    TransientError,
+    VideoClient,
+    VideoRequestBase,
+    get_model,
+    safe_file_name,
+)
+
+__all__ = ["download_video", "submit_video", "wait_for_video"]
+
+
+def submit_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    """Key a submission by what is paid for: the request and the API it goes to.
+
+    The API key is not part of it (it must never reach the cache); the base URL is,
+    so a generation made on the emulator is never reused against the real API.
+    """
+    request: VideoRequestBase = parameters["request"]
+    client: VideoClient = parameters["client"]
+    material = json.dumps(
+        {"request": request.to_api(), "base_url": client.base_url}, sort_keys=True
+    )
+    return "aimlapi-submit-" + hashlib.sha256(material.encode()).hexdigest()
+
+
+async def _retry_if_transient(task, task_run, state) -> bool:  # noqa: ANN001 - Prefect's hook signature
+    # Only failures where the server certainly did not take the job may be retried:
+    # a SubmissionUnknownError could pay twice.
+    try:
+        await state.aresult()
+    except TransientError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(
+    name="submit-video",
+    task_run_name="submit-video/{request.model}",
+    cache_key_fn=submit_cache_key,
+    cache_expiration=timedelta(hours=24),
+    persist_result=True,
+    result_serializer="json",
+    retries=2,
+    retry_delay_seconds=[10, 60],
+    retry_jitter_factor=0.5,
+    retry_condition_fn=_retry_if_transient,
+)
+async def submit_video(request: VideoRequestBase, client: VideoClient) -> Generation:
+    """Start one paid generation and return it without waiting.
+
+    The result is persisted and cached on the request (for 24 hours), so a re-run
+    or retry of the flow with the same request resumes this generation instead of
+    paying again. Call `submit_video.with_options(refresh_cache=True)` to force a
+    new generation.
+
+    Args:
+        request: The validated request, e.g. from `aimlapi_client.build_request`.
+        client: An open client.
+    """
+    generation = await client.submit(request)
+    get_run_logger().info("Submitted %s as generation %s", request.model, generation.id)
+    return generation
+
+
+# Never cached: a status is only true at the moment it is read.
+@task(name="wait-for-video", task_run_name="wait-for-video/{model}", cache_policy=NO_CACHE)
+async def wait_for_video(
+    generation_id: str, model: str, client: VideoClient, deadline_s: float = 1000.0
+) -> Generation:
+    """Poll a generation until it completes, keeping a progress artifact current.
+
+    Args:
+        generation_id: The id `submit_video` returned.
+        model: The model id, which selects the route and the expected duration.
+        client: An open client.
+        deadline_s: Wall-clock seconds to wait before giving up.
+
+    Raises:
+        GenerationFailedError: The generation failed.
+        DeadlineExceededError: It did not finish in time; wait again with its id.
+    """
+    logger = get_run_logger()
+    expected_s = get_model(model).expected_s
+    artifact_id = await acreate_progress_artifact(
+        progress=0.0, description=f"Generation {generation_id} ({model})"
+    )
+    polls, last_status = 0, None
+
+    async def on_poll(generation: Generation, elapsed: float) -> None:
+        nonlocal polls, last_status
+        polls += 1
+        logger.debug("Poll %d of %s: %s after %.1fs", polls, generation_id, generation.status, elapsed)
+        if generation.status != last_status:
+            logger.info("Generation %s: %s -> %s after %.0fs", generation_id, last_status or "submitted", generation.status, elapsed)
+            last_status = generation.status
+        progress = 100.0 if generation.state == "completed" else min(99.0, 100.0 * elapsed / expected_s)
+        await aupdate_progress_artifact(artifact_id, progress=progress)
+
+    return await client.wait(generation_id, model=model, deadline_s=deadline_s, on_poll=on_poll)
+
+
+# Never cached: the file on disk is the cache, checked on every call.
+@task(name="download-video", task_run_name="download-video/{generation.id}", cache_policy=NO_CACHE)
+async def download_video(
+    generation: Generation, client: VideoClient, output_dir: str | Path, extension: str = ".mp4"
+) -> DownloadedFile:
+    """Download a completed generation's file into `output_dir`, atomically.
+
+    The file is named after the generation id. If a complete file of that name is
+    already there, it is reused instead of downloaded again.
+
+    Raises:
+        DownloadError: The download failed or the file did not verify.
+    """
+    if generation.video is None:
+        raise ValueError(f"Generation {generation.id} has no result to download")
+    dest = Path(output_dir) / safe_file_name(generation.id, extension)
+    logger = get_run_logger()
+    expected = generation.video.file_size
+    if dest.is_file() and (expected is None or dest.stat().st_size == expected):
+        logger.info("Reusing %s, downloaded before", dest)
+        return DownloadedFile(path=str(dest), bytes=dest.stat().st_size, sha256=_sha256(dest), url=generation.video.url)
+    downloaded = await client.stream_download(generation.video, dest)
+    logger.info("Saved %s (%d bytes)", dest, downloaded.bytes)
+    return downloaded
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while block := file.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
