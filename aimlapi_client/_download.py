@@ -87,7 +87,7 @@ async def _fetch(
             with part.open("r+b" if offset else "wb") as out:
                 out.seek(offset)
                 out.truncate()
-                async for chunk in response.aiter_raw(_CHUNK):
+                async for chunk in response.aiter_raw():  # unbuffered: keep every byte that arrived
                     out.write(chunk)
                     digest.update(chunk)
                     received += len(chunk)

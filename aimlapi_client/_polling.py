@@ -28,10 +28,11 @@ OnPoll = Callable[[Generation, float], Awaitable[None] | None]
 class PollSchedule:
     """An adaptive poll schedule built on the model's expected generation time.
 
-    While the job is young the wait doubles (2 s, 4 s, 8 s ...), so an early failure
-    is seen quickly and few polls are spent. From 3/4 of the expected time on, it polls
-    every 5 % of the expected time, so completion is noticed promptly. A job that
-    runs late is polled less and less often, up to `max_interval_s`.
+    One early poll (after 2 s) catches jobs rejected at once. Then each wait halves
+    the time left to the expected completion, down to a fine step of 5 % of the
+    expected time, so completion is noticed within that step using a handful of
+    polls. A job that runs late is polled less and less often, up to
+    `max_interval_s`, which also bounds every wait.
     """
 
     expected_s: float = 120.0
@@ -41,13 +42,14 @@ class PollSchedule:
 
     def next_delay(self, elapsed_s: float) -> float:
         """Seconds to wait before the next poll, `elapsed_s` after submission."""
-        approach = 0.75 * self.expected_s
-        if elapsed_s < approach:
-            delay = min(max(2 * self.min_interval_s, elapsed_s), approach - elapsed_s)
+        fine = max(self.min_interval_s, 0.05 * self.expected_s)
+        if elapsed_s < self.expected_s:
+            delay = max(fine, (self.expected_s - elapsed_s) / 2)
+            if elapsed_s < self.min_interval_s:
+                delay = min(delay, 2 * self.min_interval_s)
         else:
-            overdue = max(0.0, elapsed_s - self.expected_s)
-            delay = 0.05 * self.expected_s + 0.1 * overdue
-        delay = min(max(delay, self.min_interval_s), self.max_interval_s)
+            delay = fine + 0.1 * (elapsed_s - self.expected_s)
+        delay = min(delay, self.max_interval_s)
         return delay * random.uniform(1 - self.jitter, 1 + self.jitter)
 
     def error_delay(self, consecutive_errors: int, retry_after: float | None) -> float:

@@ -2,6 +2,6 @@
 
 from .faults import Fault, FaultPlan
 from .ledger import Ledger, RecordedRequest
-from .server import SAMPLE_VIDEO, Emulator
+from .server import SAMPLE_VIDEO, Emulator, padded_video
 
-__all__ = ["SAMPLE_VIDEO", "Emulator", "Fault", "FaultPlan", "Ledger", "RecordedRequest"]
+__all__ = ["SAMPLE_VIDEO", "Emulator", "Fault", "FaultPlan", "Ledger", "RecordedRequest", "padded_video"]

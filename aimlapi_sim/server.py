@@ -25,9 +25,17 @@ from .faults import Fault, FaultPlan
 from .ledger import Ledger, RecordedRequest
 from .validation import ROUTES, validate
 
-__all__ = ["Emulator", "SAMPLE_VIDEO"]
+__all__ = ["Emulator", "SAMPLE_VIDEO", "padded_video"]
 
 SAMPLE_VIDEO: bytes = files("aimlapi_sim").joinpath("assets/sample.mp4").read_bytes()
+
+
+def padded_video(size: int) -> bytes:
+    """The sample MP4 grown to `size` bytes with a trailing `free` box (still playable)."""
+    padding = size - len(SAMPLE_VIDEO)
+    if padding < 8:
+        raise ValueError(f"size must be at least {len(SAMPLE_VIDEO) + 8} bytes")
+    return SAMPLE_VIDEO + padding.to_bytes(4, "big") + b"free" + bytes(padding - 8)
 UNAUTHORIZED = (
     "This request requires a valid API key. You can create a new API key on the "
     "Billing page: https://aimlapi.com/app/keys"

@@ -1,0 +1,139 @@
+"""VideoClient over real sockets (default aiohttp transport) against the emulator."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+
+import httpx
+import pytest
+
+from aimlapi_client import (
+    DownloadError,
+    RateLimitError,
+    SubmissionUnknownError,
+    TransientError,
+    Veo3Request,
+    VideoClient,
+    safe_file_name,
+)
+from aimlapi_sim import SAMPLE_VIDEO, padded_video
+from aimlapi_sim.pytest_plugin import SIM_API_KEY
+
+REQUEST = Veo3Request(prompt="a lighthouse at dawn")
+
+
+async def no_sleep(seconds: float) -> None:
+    return None
+
+
+@pytest.fixture
+async def client(aimlapi_sim):
+    async with VideoClient(
+        SIM_API_KEY, base_url=aimlapi_sim.base_url, timeout=httpx.Timeout(1.0), sleep=no_sleep
+    ) as client:
+        yield client
+
+
+async def test_submit_wait_download_end_to_end(client, aimlapi_sim, tmp_path):
+    generation = await client.submit(REQUEST)
+    done = await client.wait(generation.id, model="google/veo3", deadline_s=30)
+    dest = tmp_path / safe_file_name(done.id, ".mp4")
+    downloaded = await client.stream_download(done.video, dest)
+    assert dest.read_bytes() == SAMPLE_VIDEO
+    assert downloaded.sha256 == hashlib.sha256(SAMPLE_VIDEO).hexdigest()
+    assert list(tmp_path.iterdir()) == [dest]
+    assert aimlapi_sim.ledger.accepted == [generation.id]
+    cdn_requests = aimlapi_sim.ledger.of("cdn")
+    assert cdn_requests and all("Authorization" not in r.headers for r in cdn_requests)
+
+
+async def test_a_connection_dropped_after_acceptance_is_reported_not_repeated(client, aimlapi_sim):
+    aimlapi_sim.faults.add("submit", "drop", after_accept=True)
+    with pytest.raises(SubmissionUnknownError, match="may exist"):
+        await client.submit(REQUEST)
+    assert len(aimlapi_sim.ledger.of("api", "POST")) == 1
+    assert len(aimlapi_sim.ledger.accepted) == 1
+
+
+async def test_a_read_timeout_on_submit_is_reported_not_repeated(client, aimlapi_sim):
+    aimlapi_sim.faults.add("submit", "delay", seconds=1.5)
+    with pytest.raises(SubmissionUnknownError):
+        await client.submit(REQUEST)
+    assert len(aimlapi_sim.ledger.of("api", "POST")) == 1
+
+
+async def test_a_429_on_submit_is_retried_and_pays_once(client, aimlapi_sim):
+    aimlapi_sim.faults.add("submit", "status", status=429, retry_after=0.01, times=2)
+    generation = await client.submit(REQUEST)
+    assert len(aimlapi_sim.ledger.of("api", "POST")) == 3
+    assert aimlapi_sim.ledger.accepted == [generation.id]
+
+
+async def test_a_persistent_429_ends_as_rate_limit_error(client, aimlapi_sim):
+    aimlapi_sim.faults.add("submit", "status", status=429, retry_after=0.01, times=5)
+    with pytest.raises(RateLimitError):
+        await client.submit(REQUEST)
+    assert aimlapi_sim.ledger.accepted == []
+
+
+async def test_a_refused_connection_is_transient_not_ambiguous():
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    async with VideoClient("k", base_url=f"http://127.0.0.1:{port}", sleep=no_sleep) as client:
+        with pytest.raises(TransientError) as caught:
+            await client.submit(REQUEST)
+    assert not isinstance(caught.value, SubmissionUnknownError)
+
+
+async def test_polling_survives_server_faults(client, aimlapi_sim):
+    generation = await client.submit(REQUEST)
+    aimlapi_sim.faults.add("poll", "not_found")
+    aimlapi_sim.faults.add("poll", "status", status=503)
+    aimlapi_sim.faults.add("poll", "status", status=429, retry_after=0.01)
+    aimlapi_sim.faults.add("poll", "delay", seconds=1.5)  # past the 1 s read timeout
+    aimlapi_sim.faults.add("poll", "body", body="{not json")
+    aimlapi_sim.faults.add("poll", "body", body={"id": generation.id})  # no status
+    done = await client.wait(generation.id, model="google/veo3", deadline_s=30)
+    assert done.state == "completed"
+    assert aimlapi_sim.ledger.polls(generation.id) >= 7
+
+
+async def test_truncated_download_resumes_with_a_range_request(client, aimlapi_sim, tmp_path):
+    aimlapi_sim.video = padded_video(256 * 1024)
+    done = await client.wait((await client.submit(REQUEST)).id, model="google/veo3", deadline_s=30)
+    aimlapi_sim.faults.add("cdn", "truncate", fraction=0.4)
+    dest = tmp_path / "clip.mp4"
+    downloaded = await client.stream_download(done.video, dest)
+    assert dest.read_bytes() == aimlapi_sim.video
+    assert downloaded.sha256 == hashlib.sha256(aimlapi_sim.video).hexdigest()
+    first, second = aimlapi_sim.ledger.of("cdn")
+    assert "Range" not in first.headers
+    resumed_at = int(second.headers["Range"].removeprefix("bytes=").rstrip("-"))
+    assert 0 < resumed_at <= 0.4 * len(aimlapi_sim.video)
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ({"kind": "truncate", "times": 3}, "incomplete|broke off"),
+        ({"kind": "html", "times": 3}, "text/html"),
+        ({"kind": "status", "status": 403}, "expired"),
+        ({"kind": "status", "status": 502, "times": 3}, "502"),
+    ],
+)
+async def test_failed_downloads_leave_nothing_on_disk(client, aimlapi_sim, tmp_path, fault, message):
+    done = await client.wait((await client.submit(REQUEST)).id, model="google/veo3", deadline_s=30)
+    aimlapi_sim.faults.add("cdn", **fault)
+    with pytest.raises(DownloadError, match=message):
+        await client.stream_download(done.video, tmp_path / "clip.mp4")
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_a_non_http_video_url_is_refused(client, tmp_path):
+    from aimlapi_client import Video
+
+    with pytest.raises(DownloadError, match="file"):
+        await client.stream_download(Video(url="file:///etc/passwd"), tmp_path / "x.mp4")
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,124 @@
+"""`generate_video` end to end: a real Prefect server (test harness) and the emulator."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+from aimlapi_client import AuthError, DownloadError, RequestValidationError
+from aimlapi_sim import SAMPLE_VIDEO
+from blocks import AimlApiCredentials
+from flows import generate_video
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+
+def is_mp4(path: str | Path) -> bool:
+    with open(path, "rb") as file:
+        return file.read(12)[4:8] == b"ftyp"
+
+
+async def test_a_prompt_becomes_a_verified_video_file(aimlapi_sim, aimlapi_credentials, tmp_path):
+    result = await generate_video(
+        prompt="A paper boat in the rain", credentials=aimlapi_credentials, output_dir=str(tmp_path)
+    )
+    path = Path(result.path)
+    assert path.parent == tmp_path and is_mp4(path)
+    assert path.read_bytes() == SAMPLE_VIDEO
+    assert result.sha256 == hashlib.sha256(SAMPLE_VIDEO).hexdigest() and result.bytes == len(SAMPLE_VIDEO)
+    assert result.generation_id == aimlapi_sim.ledger.accepted[0]
+    assert result.url.startswith(aimlapi_sim.cdn_url)
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+    cdn = aimlapi_sim.ledger.of("cdn")
+    assert cdn and all("Authorization" not in r.headers for r in cdn)
+
+    async with get_client() as prefect:
+        artifacts = await prefect.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["aimlapi-video-google-veo3"]))
+        )
+    assert any(result.generation_id in (a.data or "") and result.url in a.data for a in artifacts)
+
+
+async def test_running_the_same_request_again_pays_once(aimlapi_sim, aimlapi_credentials, tmp_path):
+    options = dict(prompt="A lighthouse at dawn", seed=11, credentials=aimlapi_credentials, output_dir=str(tmp_path))
+    first = await generate_video(**options)
+    again = await generate_video(**options)
+    assert again.generation_id == first.generation_id
+    assert aimlapi_sim.ledger.accepted == [first.generation_id]
+    assert len(aimlapi_sim.ledger.of("cdn")) == 1  # the verified file was reused too
+
+
+async def test_refresh_forces_a_new_paid_generation(aimlapi_sim, aimlapi_credentials, tmp_path):
+    options = dict(prompt="A fox in the snow", credentials=aimlapi_credentials, output_dir=str(tmp_path))
+    first = await generate_video(**options)
+    fresh = await generate_video(**options, refresh=True)
+    assert fresh.generation_id != first.generation_id
+    assert aimlapi_sim.ledger.accepted == [first.generation_id, fresh.generation_id]
+
+
+async def test_a_different_request_is_a_different_generation(aimlapi_sim, aimlapi_credentials, tmp_path):
+    await generate_video(prompt="A fox", duration=4, credentials=aimlapi_credentials, output_dir=str(tmp_path))
+    await generate_video(prompt="A fox", duration=6, credentials=aimlapi_credentials, output_dir=str(tmp_path))
+    assert len(aimlapi_sim.ledger.accepted) == 2
+
+
+async def test_a_wrong_key_fails_with_auth_error(aimlapi_sim, tmp_path):
+    credentials = AimlApiCredentials(api_key="wrong-key", base_url=aimlapi_sim.base_url)
+    with pytest.raises(AuthError, match="401"):
+        await generate_video(prompt="x", credentials=credentials, output_dir=str(tmp_path))
+    assert aimlapi_sim.ledger.accepted == []
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"duration": 5}, "google/veo3: duration must be one of 4, 6, 8; got 5"),
+        ({"model": "google/veo-3"}, "Did you mean: google/veo3"),
+        ({"prompt": ""}, "prompt must not be empty"),
+    ],
+)
+async def test_invalid_input_fails_before_any_request(aimlapi_sim, aimlapi_credentials, tmp_path, options, message):
+    with pytest.raises(RequestValidationError, match=message):
+        await generate_video(**{"prompt": "x", "credentials": aimlapi_credentials, "output_dir": str(tmp_path), **options})
+    assert aimlapi_sim.ledger.requests == []
+
+
+async def test_an_unwritable_output_dir_fails_before_any_request(aimlapi_sim, aimlapi_credentials, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(RequestValidationError, match="output_dir"):
+        await generate_video(prompt="x", credentials=aimlapi_credentials, output_dir=str(blocker / "videos"))
+    assert aimlapi_sim.ledger.requests == []
+
+
+async def test_a_truncated_download_leaves_no_file(aimlapi_sim, aimlapi_credentials, tmp_path):
+    aimlapi_sim.faults.add("cdn", "truncate", times=3)
+    with pytest.raises(DownloadError):
+        await generate_video(prompt="A storm", credentials=aimlapi_credentials, output_dir=str(tmp_path))
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_credentials_fall_back_to_the_environment(aimlapi_sim, tmp_path, monkeypatch):
+    from aimlapi_sim.pytest_plugin import SIM_API_KEY
+
+    monkeypatch.setenv("AIMLAPI_API_KEY", SIM_API_KEY)
+    monkeypatch.setenv("AIMLAPI_BASE_URL", aimlapi_sim.base_url)
+    result = await generate_video(prompt="A comet", output_dir=str(tmp_path))
+    assert is_mp4(result.path)
+
+
+async def test_no_key_anywhere_fails_at_once_with_how_to_configure_one(aimlapi_sim, tmp_path, monkeypatch):
+    monkeypatch.delenv("AIMLAPI_API_KEY", raising=False)
+    with pytest.raises(AuthError, match="AIMLAPI_API_KEY"):
+        await generate_video(prompt="A comet", output_dir=str(tmp_path))
+    assert aimlapi_sim.ledger.requests == []
+
+
+async def test_credentials_can_be_a_saved_block_name(aimlapi_sim, aimlapi_credentials, tmp_path):
+    await aimlapi_credentials.save("sim-test", overwrite=True)
+    result = await generate_video(prompt="A harbour", credentials="sim-test", output_dir=str(tmp_path))
+    assert is_mp4(result.path)

@@ -1,0 +1,195 @@
+"""VideoClient against a respx router: requests sent, answers read, errors mapped."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+import respx
+
+from aimlapi_client import (
+    AimlApiError,
+    AuthError,
+    RateLimitError,
+    RequestValidationError,
+    SubmissionUnknownError,
+    TransientError,
+    Veo3Request,
+    VideoClient,
+)
+
+from ._helpers import API, KEY, ROUTE, client_on
+
+REQUEST = Veo3Request(prompt="a red kite over the sea", duration=8, seed=7)
+
+
+@pytest.fixture
+def router():
+    with respx.mock(assert_all_called=False) as router:
+        yield router
+
+
+async def test_submit_posts_the_documented_body_with_bearer_auth(router):
+    route = router.post(ROUTE).respond(201, json={"id": "abc:veo3", "status": "queued"})
+    async with client_on(router) as client:
+        generation = await client.submit(REQUEST)
+    assert generation.id == "abc:veo3" and generation.state == "pending"
+    sent = route.calls.last.request
+    assert sent.headers["Authorization"] == f"Bearer {KEY}"
+    assert sent.headers["User-Agent"].startswith("prefect-aimlapi/")
+    assert json.loads(sent.content) == {
+        "model": "google/veo3",
+        "prompt": "a red kite over the sea",
+        "aspect_ratio": "16:9",
+        "duration": 8,
+        "enhance_prompt": True,
+        "seed": 7,
+        "generate_audio": True,
+    }
+
+
+@pytest.mark.parametrize(
+    ("status_code", "body"),
+    [
+        (201, {"id": "g-1", "status": "queued"}),
+        (200, {"id": "g-1", "status": "queued"}),  # the unified route documents 200
+        (201, {"generation_id": "g-1"}),  # MiniMax answers with generation_id only
+    ],
+)
+async def test_submit_accepts_every_documented_create_answer(router, status_code, body):
+    router.post(ROUTE).respond(status_code, json=body)
+    async with client_on(router) as client:
+        generation = await client.submit(REQUEST)
+    assert generation.id == "g-1" and generation.state == "pending"
+
+
+async def test_status_percent_encodes_the_generation_id(router):
+    route = router.get(ROUTE).respond(200, json={"id": "u:kling/v2", "status": "generating"})
+    async with client_on(router) as client:
+        generation = await client.status("u:kling/v2", model="google/veo3")
+    assert generation.status == "generating"
+    assert b"generation_id=u%3Akling%2Fv2" in route.calls.last.request.url.raw_path
+
+
+@pytest.mark.parametrize(
+    ("status_code", "error_type"),
+    [
+        (401, AuthError),
+        (403, AuthError),
+        (400, RequestValidationError),
+        (422, RequestValidationError),
+        (404, AimlApiError),
+    ],
+)
+async def test_submit_maps_client_errors_without_retrying(router, status_code, error_type):
+    route = router.post(ROUTE).respond(status_code, json={"message": "Body validation error! prompt: Required"})
+    async with client_on(router) as client:
+        with pytest.raises(error_type) as caught:
+            await client.submit(REQUEST)
+    assert caught.value.status_code == status_code
+    assert "Body validation error! prompt: Required" in str(caught.value)
+    assert route.call_count == 1
+
+
+@pytest.mark.parametrize("status_code", [500, 502, 504])
+async def test_a_5xx_on_submit_is_ambiguous_and_never_repeated(router, status_code):
+    route = router.post(ROUTE).respond(status_code, json={"message": "Internal server error"})
+    async with client_on(router) as client:
+        with pytest.raises(SubmissionUnknownError, match="may exist"):
+            await client.submit(REQUEST)
+    assert route.call_count == 1
+
+
+@pytest.mark.parametrize("exc", [httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.WriteError])
+async def test_a_lost_answer_on_submit_is_ambiguous_and_never_repeated(router, exc):
+    route = router.post(ROUTE).mock(side_effect=exc("boom"))
+    async with client_on(router) as client:
+        with pytest.raises(SubmissionUnknownError):
+            await client.submit(REQUEST)
+    assert route.call_count == 1
+
+
+async def test_a_429_on_submit_is_repeated_after_retry_after(router):
+    route = router.post(ROUTE).mock(
+        side_effect=[
+            httpx.Response(429, json={"message": "Too Many Requests"}, headers={"Retry-After": "7"}),
+            httpx.Response(201, json={"id": "g-2", "status": "queued"}),
+        ]
+    )
+    from ._helpers import FakeClock
+
+    clock = FakeClock()
+    async with client_on(router, clock) as client:
+        generation = await client.submit(REQUEST)
+    assert generation.id == "g-2" and route.call_count == 2
+    assert clock.sleeps == [7.0]
+
+
+async def test_a_refused_connection_on_submit_is_repeated_then_reported(router):
+    route = router.post(ROUTE).mock(side_effect=httpx.ConnectError("refused"))
+    async with client_on(router, submit_attempts=3) as client:
+        with pytest.raises(TransientError) as caught:
+            await client.submit(REQUEST)
+    assert not isinstance(caught.value, SubmissionUnknownError)
+    assert route.call_count == 3
+
+
+async def test_rate_limit_error_carries_retry_after(router):
+    router.post(ROUTE).respond(429, json={"message": "Too Many Requests"}, headers={"Retry-After": "3"})
+    async with client_on(router, submit_attempts=1) as client:
+        with pytest.raises(RateLimitError) as caught:
+            await client.submit(REQUEST)
+    assert caught.value.retry_after == 3.0
+
+
+@pytest.mark.parametrize("status_code", [500, 502, 503, 504])
+async def test_a_5xx_on_status_is_transient(router, status_code):
+    router.get(ROUTE).respond(status_code, text="<html>Bad Gateway</html>")
+    async with client_on(router) as client:
+        with pytest.raises(TransientError):
+            await client.status("g-1", model="google/veo3")
+
+
+@pytest.mark.parametrize("body", ["not json", json.dumps({"id": "g-1"}), json.dumps([1, 2])])
+async def test_an_unreadable_status_is_transient(router, body):
+    router.get(ROUTE).respond(200, text=body)
+    async with client_on(router) as client:
+        with pytest.raises(TransientError, match="g-1"):
+            await client.status("g-1", model="google/veo3")
+
+
+async def test_the_key_never_appears_in_errors_or_reprs(router):
+    router.post(ROUTE).respond(401, json={"message": f"Invalid key {KEY}"})
+    client = client_on(router)
+    async with client:
+        with pytest.raises(AuthError) as caught:
+            await client.submit(REQUEST)
+    assert KEY not in str(caught.value)
+    assert KEY not in repr(caught.value)
+    assert KEY not in repr(client)
+    assert KEY not in repr(client._http.auth)
+
+
+async def test_authorization_is_sent_to_the_api_origin_only(router):
+    router.get("https://cdn.test/out.mp4").respond(200, content=b"....ftypisom", headers={"Content-Type": "video/mp4"})
+    router.get(path="/v2/elsewhere").respond(200, json={})
+    async with client_on(router) as client:
+        await client._http.get("https://cdn.test/out.mp4")
+        await client._http.get(f"{API}/v2/elsewhere")
+        await client._http.get("http://api.test/v2/elsewhere")  # another scheme: another origin
+    sent = [call.request for call in router.calls]
+    assert "Authorization" not in sent[0].headers
+    assert sent[1].headers["Authorization"] == f"Bearer {KEY}"
+    assert "Authorization" not in sent[2].headers
+
+
+@pytest.mark.parametrize("base_url", ["api.aimlapi.com", "ftp://api.aimlapi.com", "https://"])
+def test_base_url_needs_an_http_scheme(base_url):
+    with pytest.raises(RequestValidationError, match="base_url"):
+        VideoClient(KEY, base_url=base_url)
+
+
+def test_an_empty_key_is_refused():
+    with pytest.raises(RequestValidationError, match="api_key"):
+        VideoClient("", base_url=API)

@@ -1,0 +1,128 @@
+"""The wait loop against a fake clock: states, faults, deadline, schedule."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+import respx
+
+from aimlapi_client import (
+    AuthError,
+    DeadlineExceededError,
+    GenerationFailedError,
+    PollSchedule,
+)
+
+from ._helpers import ROUTE, FakeClock, client_on
+
+DONE = {"id": "g", "status": "completed", "video": {"url": "https://cdn.test/g.mp4"}}
+
+
+@pytest.fixture
+def router():
+    with respx.mock(assert_all_called=False) as router:
+        yield router
+
+
+async def wait(router, answers, clock=None, deadline_s=1000.0, **options):
+    router.get(ROUTE).mock(side_effect=answers)
+    clock = clock or FakeClock()
+    seen = []
+    async with client_on(router, clock) as client:
+        from aimlapi_client._polling import wait_for_generation
+
+        return await wait_for_generation(
+            lambda: client.status("g", model="google/veo3"),
+            generation_id="g",
+            deadline_s=deadline_s,
+            schedule=options.pop("schedule", PollSchedule(expected_s=120)),
+            on_poll=lambda generation, elapsed: seen.append(generation.status),
+            sleep=clock.sleep,
+            clock=clock,
+            **options,
+        ), seen
+
+
+def ok(body):
+    return httpx.Response(200, json=body)
+
+
+async def test_waits_through_pending_states_and_reports_each_poll(router):
+    generation, seen = await wait(
+        router, [ok({"id": "g", "status": "queued"}), ok({"id": "g", "status": "generating"}), ok(DONE)]
+    )
+    assert generation.video.url == "https://cdn.test/g.mp4"
+    assert seen == ["queued", "generating", "completed"]
+
+
+async def test_a_failed_generation_raises_with_the_servers_reason(router):
+    failed = {"id": "g", "status": "error", "error": {"name": "Error", "message": "content policy"}}
+    with pytest.raises(GenerationFailedError, match="content policy") as caught:
+        await wait(router, [ok({"id": "g", "status": "generating"}), ok(failed)])
+    assert caught.value.generation_id == "g" and caught.value.status == "error"
+
+
+async def test_completed_without_a_url_is_a_failure(router):
+    with pytest.raises(GenerationFailedError, match="no result URL"):
+        await wait(router, [ok({"id": "g", "status": "completed", "video": {"url": None}})])
+
+
+async def test_transient_errors_rate_limits_and_early_404s_do_not_end_the_wait(router):
+    clock = FakeClock()
+    answers = [
+        httpx.Response(404, json={"message": "not found"}),
+        httpx.Response(503, text="Service unavailable"),
+        httpx.Response(429, json={"message": "Too Many Requests"}, headers={"Retry-After": "12"}),
+        httpx.ReadTimeout("slow"),
+        httpx.Response(200, text="<html>oops</html>"),
+        ok(DONE),
+    ]
+    generation, seen = await wait(router, answers, clock)
+    assert generation.state == "completed" and seen == ["completed"]
+    assert 12.0 in clock.sleeps  # Retry-After honoured
+
+
+async def test_a_404_long_after_submission_is_an_error(router):
+    clock = FakeClock()
+    clock.now = 0.0
+    answers = [ok({"id": "g", "status": "generating"})] * 5 + [httpx.Response(404, json={"message": "gone"})]
+    with pytest.raises(Exception, match="404"):
+        await wait(router, answers, clock, not_found_grace_s=5)
+
+
+async def test_a_bad_key_ends_the_wait_at_once(router):
+    with pytest.raises(AuthError):
+        await wait(router, [httpx.Response(401, json={"message": "bad key"})])
+
+
+async def test_the_deadline_is_wall_clock_and_names_the_generation(router):
+    clock = FakeClock()
+    with pytest.raises(DeadlineExceededError, match="Generation g did not finish within 60s") as caught:
+        await wait(router, lambda request: ok({"id": "g", "status": "generating"}), clock, deadline_s=60)
+    assert caught.value.generation_id == "g"
+    assert clock.now == pytest.approx(60.0)  # never sleeps past the deadline
+
+
+def polls_until(schedule: PollSchedule, done_at: float) -> tuple[int, float]:
+    """Polls a job finishing at `done_at` gets, and when completion is noticed."""
+    elapsed, polls = 0.0, 0
+    while True:
+        elapsed += schedule.next_delay(elapsed)
+        polls += 1
+        if elapsed >= done_at:
+            return polls, elapsed - done_at
+
+
+@pytest.mark.parametrize("expected_s", [5.0, 60.0, 120.0])
+def test_the_schedule_beats_a_fixed_10s_poll_when_the_prior_is_right(expected_s):
+    schedule = PollSchedule(expected_s=expected_s, jitter=0.0)
+    polls, late = polls_until(schedule, expected_s)
+    fixed_polls = int(expected_s // 10) + 1
+    assert late <= max(1.0, 0.05 * expected_s) + 1e-9
+    assert polls <= max(fixed_polls, 5)
+
+
+def test_the_schedule_backs_off_for_a_late_job_up_to_the_cap():
+    schedule = PollSchedule(expected_s=60, max_interval_s=30, jitter=0.0)
+    delays = [schedule.next_delay(t) for t in (60, 120, 300, 3000)]
+    assert delays == sorted(delays) and delays[-1] == 30
