@@ -8,15 +8,12 @@ its task runs (`async with credentials.get_client() as client: ...`).
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from prefect import get_run_logger, task
 from prefect.artifacts import acreate_progress_artifact, aupdate_progress_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.context import TaskRunContext
 
 from aimlapi_client import (
     DownloadedFile,
@@ -28,21 +25,9 @@ from aimlapi_client import (
     safe_file_name,
 )
 
+from ._cache import SUBMIT_CACHE
+
 __all__ = ["download_video", "submit_video", "wait_for_video"]
-
-
-def submit_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
-    """Key a submission by what is paid for: the request and the API it goes to.
-
-    The API key is not part of it (it must never reach the cache); the base URL is,
-    so a generation made on the emulator is never reused against the real API.
-    """
-    request: VideoRequestBase = parameters["request"]
-    client: VideoClient = parameters["client"]
-    material = json.dumps(
-        {"request": request.to_api(), "base_url": client.base_url}, sort_keys=True
-    )
-    return "aimlapi-submit-" + hashlib.sha256(material.encode()).hexdigest()
 
 
 async def _retry_if_transient(task, task_run, state) -> bool:  # noqa: ANN001 - Prefect's hook signature
@@ -60,7 +45,7 @@ async def _retry_if_transient(task, task_run, state) -> bool:  # noqa: ANN001 - 
 @task(
     name="submit-video",
     task_run_name="submit-video/{request.model}",
-    cache_key_fn=submit_cache_key,
+    cache_policy=SUBMIT_CACHE,
     cache_expiration=timedelta(hours=24),
     persist_result=True,
     result_serializer="json",

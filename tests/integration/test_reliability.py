@@ -1,0 +1,94 @@
+"""Never pay twice, never lose a video: crashes, races and lost answers, over real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from prefect.settings import PREFECT_API_URL
+
+from aimlapi_client import SubmissionUnknownError
+from aimlapi_sim.pytest_plugin import SIM_API_KEY
+from flows import generate_video
+
+pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.slow]
+
+SCRIPT = Path(__file__).with_name("flow_process.py")
+ROOT = Path(__file__).parents[2]
+
+
+def start_flow(emulator, **parameters) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "AIMLAPI_API_KEY": SIM_API_KEY,
+        "AIMLAPI_BASE_URL": emulator.base_url,
+        "PREFECT_API_URL": PREFECT_API_URL.value(),
+        "PYTHONPATH": str(ROOT),
+    }
+    return subprocess.Popen(
+        [sys.executable, str(SCRIPT), json.dumps(parameters)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_until(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def finish(process: subprocess.Popen, timeout: float = 120) -> dict:
+    out, err = process.communicate(timeout=timeout)
+    assert process.returncode == 0, err[-3000:]
+    return json.loads(out.strip().splitlines()[-1])
+
+
+async def test_a_flow_killed_while_polling_resumes_the_same_generation(aimlapi_sim, tmp_path, monkeypatch):
+    aimlapi_sim.generation_s = 15
+    parameters = {"prompt": "A kite over dunes", "seed": 3, "output_dir": str(tmp_path)}
+    process = start_flow(aimlapi_sim, **parameters)
+    try:
+        wait_until(lambda: aimlapi_sim.ledger.accepted, 90, "the submission")
+        generation_id = aimlapi_sim.ledger.accepted[0]
+        wait_until(lambda: aimlapi_sim.ledger.polls(generation_id) >= 1, 30, "the first poll")
+    finally:
+        process.kill()  # SIGKILL: no cleanup, no final state
+        process.communicate()
+    assert list(tmp_path.iterdir()) == []
+
+    aimlapi_sim.generation_s = 0.3
+    monkeypatch.setenv("AIMLAPI_API_KEY", SIM_API_KEY)
+    monkeypatch.setenv("AIMLAPI_BASE_URL", aimlapi_sim.base_url)
+    result = await generate_video(**parameters)  # the same request to the same API
+
+    assert result.generation_id == generation_id
+    assert aimlapi_sim.ledger.accepted == [generation_id]
+    assert Path(result.path).is_file()
+
+
+async def test_two_runs_racing_on_one_request_pay_once(aimlapi_sim, tmp_path):
+    aimlapi_sim.faults.add("submit", "delay", seconds=3, times=2)  # widen the race window
+    parameters = {"prompt": "A double click on Run", "output_dir": str(tmp_path)}
+    first, second = start_flow(aimlapi_sim, **parameters), start_flow(aimlapi_sim, **parameters)
+    results = [finish(first), finish(second)]
+    assert len(aimlapi_sim.ledger.of("api", "POST")) == 1
+    assert results[0]["generation_id"] == results[1]["generation_id"] == aimlapi_sim.ledger.accepted[0]
+
+
+async def test_an_answer_lost_after_acceptance_is_not_retried_by_the_task(aimlapi_sim, aimlapi_credentials, tmp_path):
+    aimlapi_sim.faults.add("submit", "drop", after_accept=True)
+    with pytest.raises(SubmissionUnknownError, match="may exist"):
+        await generate_video(prompt="A lost answer", credentials=aimlapi_credentials, output_dir=str(tmp_path))
+    assert len(aimlapi_sim.ledger.of("api", "POST")) == 1
+    assert len(aimlapi_sim.ledger.accepted) == 1
