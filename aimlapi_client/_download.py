@@ -75,7 +75,8 @@ async def _fetch(
     http: httpx.AsyncClient, url: httpx.URL, part: Path, video: Video, *, resume: bool
 ) -> tuple[str, int]:
     offset = part.stat().st_size if resume and part.exists() else 0
-    headers = {"Range": f"bytes={offset}-"} if offset else {}
+    # identity: the bytes on disk must be the file itself, and Content-Length must count them
+    headers = {"Accept-Encoding": "identity"} | ({"Range": f"bytes={offset}-"} if offset else {})
     try:
         async with http.stream("GET", url, headers=headers, follow_redirects=True) as response:
             _check_response(response, url)

@@ -77,6 +77,7 @@ class Emulator:
     _runners: list[web.AppRunner] = field(default_factory=list)
     _thread: threading.Thread | None = None
     _loop: asyncio.AbstractEventLoop | None = None
+    _stopping: asyncio.Event | None = None
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -102,20 +103,20 @@ class Emulator:
         ready = threading.Event()
         failure: list[BaseException] = []
 
-        def run() -> None:
-            self._loop = asyncio.new_event_loop()
+        async def run() -> None:
+            self._loop, self._stopping = asyncio.get_running_loop(), asyncio.Event()
             try:
-                self._loop.run_until_complete(self.serve(api_port, cdn_port))
+                await self.serve(api_port, cdn_port)
             except BaseException as exc:  # reported to the caller below
                 failure.append(exc)
-                ready.set()
                 return
-            ready.set()
-            self._loop.run_forever()
-            self._loop.run_until_complete(self.close())
-            self._loop.close()
+            finally:
+                ready.set()
+            await self._stopping.wait()
+            await self.close()
 
-        self._thread = threading.Thread(target=run, name="aimlapi-sim", daemon=True)
+        # asyncio.run also cancels handlers still sleeping in a fault when it ends.
+        self._thread = threading.Thread(target=asyncio.run, args=(run(),), name="aimlapi-sim", daemon=True)
         self._thread.start()
         ready.wait(10)
         if failure:
@@ -125,7 +126,7 @@ class Emulator:
     def stop(self) -> None:
         """Stop the background thread started by `start()`."""
         if self._loop and self._thread:
-            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._loop.call_soon_threadsafe(self._stopping.set)
             self._thread.join(10)
             self._thread = None
 
@@ -140,7 +141,7 @@ class Emulator:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, port))
         sock.listen(1024)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.1)
         await runner.setup()
         await web.SockSite(runner, sock, backlog=1024).start()
         self._runners.append(runner)

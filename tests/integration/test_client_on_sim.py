@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import socket
+import time
 
 import httpx
 import pytest
 
 from aimlapi_client import (
+    DeadlineExceededError,
     DownloadError,
     RateLimitError,
     SubmissionUnknownError,
@@ -137,3 +139,14 @@ async def test_a_non_http_video_url_is_refused(client, tmp_path):
     with pytest.raises(DownloadError, match="file"):
         await client.stream_download(Video(url="file:///etc/passwd"), tmp_path / "x.mp4")
     assert list(tmp_path.iterdir()) == []
+
+
+async def test_a_slow_server_cannot_stretch_the_deadline(aimlapi_sim):
+    async with VideoClient(SIM_API_KEY, base_url=aimlapi_sim.base_url, timeout=httpx.Timeout(30.0)) as client:
+        generation = await client.submit(REQUEST)
+        aimlapi_sim.faults.add("poll", "delay", seconds=10, times=5)
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceededError, match=generation.id) as caught:
+            await client.wait(generation.id, model="google/veo3", deadline_s=1.5)
+    assert 1.5 <= time.monotonic() - started < 3.0
+    assert caught.value.generation_id == generation.id

@@ -12,6 +12,16 @@ ROUTE = f"{API}/v2/generate/video/google/generation"
 KEY = "sk-canary-3f9a1c"
 
 
+class Body(httpx.AsyncByteStream):
+    """A response body that arrives as a stream, as from a real server."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    async def __aiter__(self):
+        yield self.data
+
+
 class FakeClock:
     """A monotonic clock that only moves when `sleep` is awaited."""
 

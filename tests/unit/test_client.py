@@ -19,7 +19,7 @@ from aimlapi_client import (
     VideoClient,
 )
 
-from ._helpers import API, KEY, ROUTE, client_on
+from ._helpers import API, KEY, ROUTE, Body, client_on
 
 REQUEST = Veo3Request(prompt="a red kite over the sea", duration=8, seed=7)
 
@@ -193,3 +193,30 @@ def test_base_url_needs_an_http_scheme(base_url):
 def test_an_empty_key_is_refused():
     with pytest.raises(RequestValidationError, match="api_key"):
         VideoClient("", base_url=API)
+
+
+async def test_a_503_with_retry_after_on_submit_is_repeated(router):
+    route = router.post(ROUTE).mock(
+        side_effect=[
+            httpx.Response(503, json={"message": "Service unavailable"}, headers={"Retry-After": "2"}),
+            httpx.Response(201, json={"id": "g-3", "status": "queued"}),
+        ]
+    )
+    async with client_on(router) as client:
+        assert (await client.submit(REQUEST)).id == "g-3"
+    assert route.call_count == 2
+
+
+async def test_authorization_is_dropped_when_a_download_redirects_off_the_api_host(router, tmp_path):
+    from aimlapi_client import Video
+
+    router.get(f"{API}/files/g.mp4").respond(302, headers={"Location": "https://cdn.test/g.mp4"})
+    body = b"\x00\x00\x00\x18ftypisom" + bytes(100)
+    router.get("https://cdn.test/g.mp4").respond(200, stream=Body(body), headers={"Content-Type": "video/mp4"})
+    async with client_on(router) as client:
+        await client.stream_download(Video(url=f"{API}/files/g.mp4"), tmp_path / "g.mp4")
+    api_request, cdn_request = (call.request for call in router.calls)
+    assert api_request.headers["Authorization"] == f"Bearer {KEY}"
+    assert "Authorization" not in cdn_request.headers
+    assert cdn_request.headers["Accept-Encoding"] == "identity"
+    assert (tmp_path / "g.mp4").read_bytes() == body
