@@ -63,12 +63,14 @@ class Emulator:
         generation_s: Seconds from submission to `completed`.
         video: The bytes the CDN serves for every finished generation.
         host: The interface to listen on.
+        supports_range: Whether the CDN honours Range requests.
     """
 
     api_key: str = "sim-key"
     generation_s: float = 2.0
     video: bytes = SAMPLE_VIDEO
     host: str = "127.0.0.1"
+    supports_range: bool = True
     ledger: Ledger = field(default_factory=Ledger)
     faults: FaultPlan = field(default_factory=FaultPlan)
     base_url: str = ""
@@ -226,7 +228,7 @@ class Emulator:
         if fault:
             return await self._misbehave(request, fault)
         start = _range_start(request.headers.get("Range"), len(self.video))
-        if start is None:
+        if start is None or not self.supports_range:
             return web.Response(body=self.video, content_type="video/mp4")
         return web.Response(
             status=206,

@@ -116,6 +116,18 @@ async def test_truncated_download_resumes_with_a_range_request(client, aimlapi_s
     assert 0 < resumed_at <= 0.4 * len(aimlapi_sim.video)
 
 
+async def test_truncated_download_starts_over_when_the_cdn_ignores_ranges(client, aimlapi_sim, tmp_path):
+    aimlapi_sim.video = padded_video(256 * 1024)
+    aimlapi_sim.supports_range = False
+    done = await client.wait((await client.submit(REQUEST)).id, model="google/veo3", deadline_s=30)
+    aimlapi_sim.faults.add("cdn", "truncate", fraction=0.4)
+    downloaded = await client.stream_download(done.video, tmp_path / "clip.mp4")
+    assert (tmp_path / "clip.mp4").read_bytes() == aimlapi_sim.video
+    assert downloaded.sha256 == hashlib.sha256(aimlapi_sim.video).hexdigest()
+    assert "Range" in aimlapi_sim.ledger.of("cdn")[-1].headers  # asked, got the whole file
+    assert list(tmp_path.iterdir()) == [tmp_path / "clip.mp4"]
+
+
 @pytest.mark.parametrize(
     ("fault", "message"),
     [

@@ -9,7 +9,7 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-from aimlapi_client import AuthError, DownloadError, RequestValidationError
+from aimlapi_client import AuthError, DownloadError, GenerationFailedError, RequestValidationError
 from aimlapi_sim import SAMPLE_VIDEO
 from blocks import AimlApiCredentials
 from flows import generate_video
@@ -99,6 +99,14 @@ async def test_a_truncated_download_leaves_no_file(aimlapi_sim, aimlapi_credenti
     aimlapi_sim.faults.add("cdn", "truncate", times=3)
     with pytest.raises(DownloadError):
         await generate_video(prompt="A storm", credentials=aimlapi_credentials, output_dir=str(tmp_path))
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_a_failed_generation_raises_the_servers_reason(aimlapi_sim, aimlapi_credentials, tmp_path):
+    aimlapi_sim.faults.add("submit", "fail", message="content policy violation")
+    with pytest.raises(GenerationFailedError, match="content policy violation") as caught:
+        await generate_video(prompt="A storm", credentials=aimlapi_credentials, output_dir=str(tmp_path))
+    assert caught.value.generation_id == aimlapi_sim.ledger.accepted[0]
     assert list(tmp_path.iterdir()) == []
 
 
