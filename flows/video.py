@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, tags
 from prefect.artifacts import acreate_markdown_artifact
 from prefect.events import emit_event
 from prefect.runtime import flow_run
@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from aimlapi_client import AimlApiError, Generation, RequestValidationError, build_request, get_model
 from blocks import AimlApiCredentials, resolve_credentials
-from tasks import download_video, submit_video, wait_for_video
+from tasks import download_video_as_asset, submit_video, video_path, wait_for_video
 
 __all__ = ["VideoResult", "generate_video"]
 
@@ -97,16 +97,18 @@ async def generate_video(
     )
     _check_writable(output_dir)
     resolved = await resolve_credentials(credentials)
+    spec = get_model(model)
     logger = get_run_logger()
     generation: Generation | None = None
     try:
-        async with resolved.get_client() as client:
-            generation = await submit_video.with_options(refresh_cache=refresh)(request, client)
-            _emit("submitted", generation.id, model=model, prompt=prompt)
-            generation = await wait_for_video(generation.id, model, client, deadline_s)
-            downloaded = await download_video(
-                generation, client, output_dir, get_model(model).extension
-            )
+        with tags("aimlapi", model, spec.provider):
+            async with resolved.get_client() as client:
+                generation = await submit_video.with_options(refresh_cache=refresh)(request, client)
+                _emit("submitted", generation.id, model=model, prompt=prompt)
+                generation = await wait_for_video(generation.id, model, client, deadline_s)
+                path = video_path(generation.id, output_dir, spec.extension)
+                download = download_video_as_asset(path, f"{model}: {prompt}")
+                downloaded = await download(generation, client, output_dir, spec.extension)
     except AimlApiError as exc:
         _emit("failed", generation.id if generation else None, model=model, prompt=prompt, error=str(exc))
         raise

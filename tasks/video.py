@@ -11,9 +11,11 @@ import hashlib
 from datetime import timedelta
 from pathlib import Path
 
-from prefect import get_run_logger, task
+from prefect import Task, get_run_logger, task
+from prefect.assets import Asset, AssetProperties
 from prefect.artifacts import acreate_progress_artifact, aupdate_progress_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.tasks import MaterializingTask
 
 from aimlapi_client import (
     DownloadedFile,
@@ -27,7 +29,7 @@ from aimlapi_client import (
 
 from ._cache import SUBMIT_CACHE
 
-__all__ = ["download_video", "submit_video", "wait_for_video"]
+__all__ = ["download_video", "download_video_as_asset", "submit_video", "video_path", "wait_for_video"]
 
 
 async def _retry_if_transient(task, task_run, state) -> bool:  # noqa: ANN001 - Prefect's hook signature
@@ -123,7 +125,7 @@ async def download_video(
     """
     if generation.video is None:
         raise ValueError(f"Generation {generation.id} has no result to download")
-    dest = Path(output_dir) / safe_file_name(generation.id, extension)
+    dest = video_path(generation.id, output_dir, extension)
     logger = get_run_logger()
     expected = generation.video.file_size
     if dest.is_file() and (expected is None or dest.stat().st_size == expected):
@@ -132,6 +134,31 @@ async def download_video(
     downloaded = await client.stream_download(generation.video, dest)
     logger.info("Saved %s (%d bytes)", dest, downloaded.bytes)
     return downloaded
+
+
+def video_path(generation_id: str, output_dir: str | Path, extension: str = ".mp4") -> Path:
+    """Where `download_video` puts a generation's file: named after its id."""
+    return Path(output_dir) / safe_file_name(generation_id, extension)
+
+
+def download_video_as_asset(path: Path, description: str) -> Task:
+    """`download_video`, recorded as a materialization of the file at `path`.
+
+    The asset key is the file's absolute `file://` URI, so the UI shows which flow
+    runs produced which video, and what consumed it downstream.
+    """
+    asset = Asset(
+        key=path.resolve().as_uri(),
+        properties=AssetProperties(name=path.name, description=description[:2500]),
+    )
+    return MaterializingTask(
+        fn=download_video.fn,
+        assets=[asset],
+        materialized_by="aimlapi",
+        name=download_video.name,
+        task_run_name=download_video.task_run_name,
+        cache_policy=NO_CACHE,
+    )
 
 
 def _sha256(path: Path) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, FlowRunFilter, FlowRunFilterId
 
 from aimlapi_client import AuthError, DownloadError, GenerationFailedError, RequestValidationError
 from aimlapi_sim import SAMPLE_VIDEO
@@ -130,3 +130,57 @@ async def test_credentials_can_be_a_saved_block_name(aimlapi_sim, aimlapi_creden
     await aimlapi_credentials.save("sim-test", overwrite=True)
     result = await generate_video(prompt="A harbour", credentials="sim-test", output_dir=str(tmp_path))
     assert is_mp4(result.path)
+
+
+async def read_events(prefix: str, resource_id: str, expected: int, timeout: float = 20.0) -> list:
+    """Events named `prefix*` about `resource_id`, once `expected` of them reached the server."""
+    import asyncio
+    import time
+
+    from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
+    from prefect.events.worker import EventsWorker
+
+    await EventsWorker.drain_all()
+    deadline = time.monotonic() + timeout
+    event_filter = EventFilter(
+        event=EventNameFilter(prefix=[prefix]), resource=EventResourceFilter(id=[resource_id])
+    )
+    while True:
+        async with get_client() as prefect:
+            events = (await prefect.read_events(filter=event_filter, limit=50)).events
+        if len(events) >= expected or time.monotonic() > deadline:
+            return events
+        await asyncio.sleep(0.5)
+
+
+async def test_events_tags_and_asset_are_recorded(aimlapi_sim, aimlapi_credentials, tmp_path):
+    state = await generate_video(
+        prompt="A tram at night", credentials=aimlapi_credentials, output_dir=str(tmp_path), return_state=True
+    )
+    result = await state.aresult()
+    resource_id = f"aimlapi.generation.{result.generation_id}"
+    events = await read_events("aimlapi.video.", resource_id, expected=2)
+    by_name = {event.event: event for event in events}
+    assert set(by_name) == {"aimlapi.video.submitted", "aimlapi.video.completed"}
+    completed = by_name["aimlapi.video.completed"]
+    assert completed.payload["path"] == result.path and completed.payload["model"] == "google/veo3"
+    assert completed.resource["aimlapi.model"] == "google/veo3"
+
+    asset_key = Path(result.path).resolve().as_uri()
+    materialized = await read_events("prefect.asset.materialization.succeeded", asset_key, expected=1)
+    assert materialized, "the video file was not recorded as an asset"
+
+    async with get_client() as prefect:
+        task_runs = await prefect.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
+        )
+    assert task_runs and all({"aimlapi", "google/veo3", "google"} <= set(run.tags) for run in task_runs)
+
+
+async def test_a_failure_emits_a_failed_event(aimlapi_sim, aimlapi_credentials, tmp_path):
+    aimlapi_sim.faults.add("submit", "fail", message="nope")
+    with pytest.raises(GenerationFailedError):
+        await generate_video(prompt="A failing one", credentials=aimlapi_credentials, output_dir=str(tmp_path))
+    generation_id = aimlapi_sim.ledger.accepted[0]
+    events = await read_events("aimlapi.video.failed", f"aimlapi.generation.{generation_id}", expected=1)
+    assert events and "nope" in events[0].payload["error"]
