@@ -7,7 +7,12 @@ STAMP := $(VENV)/.installed
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test install clean
+# For the server-side targets: where `make server` listens.
+PREFECT_PORT ?= 4200
+SERVER_ENV := PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api PREFECT_UI_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api
+PROMPT ?= A paper boat drifting down a rain-soaked street at dusk, cinematic
+
+.PHONY: demo test install clean server emulator block deploy worker run
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11+ or run make PYTHON=python3"; exit 1; }
@@ -24,5 +29,25 @@ demo: $(STAMP)  ## generate a Veo3 video through Prefect against the local emula
 test: $(STAMP)  ## run the whole test suite
 	$(BIN)/python -m pytest
 
+server: $(STAMP)  ## a local Prefect server (SQLite under ~/.prefect), UI at http://127.0.0.1:4200
+	$(SERVER_ENV) $(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)
+
+emulator: $(STAMP)  ## the local API emulator on :8787 (key "sim-key"), to deploy without a real key
+	$(BIN)/python -m aimlapi_sim --port 8787 --api-key sim-key
+
+block: $(STAMP)  ## register the block type and save block "aimlapi" from AIMLAPI_API_KEY (+ AIMLAPI_BASE_URL)
+	$(SERVER_ENV) $(BIN)/prefect block register -m blocks
+	$(SERVER_ENV) $(BIN)/python -m blocks save aimlapi
+
+deploy: block  ## create the process work pool and deploy everything in prefect.yaml
+	$(SERVER_ENV) $(BIN)/prefect work-pool create aimlapi-process --type process --overwrite
+	$(SERVER_ENV) $(BIN)/prefect --no-prompt deploy --all
+
+worker: $(STAMP)  ## a process worker for the aimlapi-process pool (run it in this checkout)
+	$(SERVER_ENV) $(BIN)/prefect worker start --pool aimlapi-process
+
+run: $(STAMP)  ## run the on-demand deployment with PROMPT and watch it
+	$(SERVER_ENV) $(BIN)/prefect deployment run generate-video/on-demand --param prompt="$(PROMPT)" --watch
+
 clean:
-	rm -rf $(VENV) videos .pytest_cache
+	rm -rf $(VENV) videos published .pytest_cache
