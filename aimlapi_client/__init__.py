@@ -1,8 +1,8 @@
 """A pure async client for the AI/ML API's video generation routes (no Prefect inside)."""
 
-from ._download import safe_file_name
+from ._download import result_extension, safe_file_name
 from ._polling import PollSchedule
-from .catalog import CATALOG, ModelSpec, build_request, get_model, list_models
+from .catalog import CATALOG, AnyRequest, ModelSpec, RouteStyle, build_request, get_model, list_models
 from .client import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, VideoClient, check_base_url
 from .errors import (
     AimlApiError,
@@ -15,10 +15,12 @@ from .errors import (
     SubmissionUnknownError,
     TransientError,
 )
-from .models import DownloadedFile, Generation, Veo3Request, Video, VideoRequestBase
+from .models import DownloadedFile, Generation, Video
+from .requests import RequestBase, Veo3Request
 
 __all__ = [
     "CATALOG",
+    "AnyRequest",
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
     "AimlApiError",
@@ -31,16 +33,18 @@ __all__ = [
     "ModelSpec",
     "PollSchedule",
     "RateLimitError",
+    "RequestBase",
     "RequestValidationError",
+    "RouteStyle",
     "SubmissionUnknownError",
     "TransientError",
     "Veo3Request",
     "Video",
     "VideoClient",
-    "VideoRequestBase",
     "build_request",
     "check_base_url",
     "get_model",
     "list_models",
+    "result_extension",
     "safe_file_name",
 ]

@@ -15,10 +15,39 @@ import httpx
 from .errors import DownloadError
 from .models import DownloadedFile, Video
 
-__all__ = ["download_file", "safe_file_name"]
+__all__ = ["download_file", "result_extension", "safe_file_name"]
 
 _CHUNK = 1 << 20
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/problem+json")
+
+
+_EXTENSIONS = {
+    "video/mp4": ".mp4",
+    "video/quicktime": ".mov",
+    "video/webm": ".webm",
+    "audio/wav": ".wav",
+    "audio/x-wav": ".wav",
+    "audio/wave": ".wav",
+    "audio/mpeg": ".mp3",
+    "audio/mp3": ".mp3",
+}
+# What the first bytes of a complete file of each type look like.
+_MAGIC = {
+    ".mp4": lambda head: head[4:8] == b"ftyp",
+    ".mov": lambda head: head[4:8] in (b"ftyp", b"moov", b"wide", b"mdat"),
+    ".wav": lambda head: head[:4] == b"RIFF" and head[8:12] == b"WAVE",
+    ".mp3": lambda head: head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0),
+    ".webm": lambda head: head[:4] == b"\x1a\x45\xdf\xa3",
+}
+
+
+def result_extension(video: Video, default: str) -> str:
+    """The file extension for a result: from its content type, else its file name, else `default`."""
+    content_type = (video.content_type or "").split(";")[0].strip().lower()
+    if content_type in _EXTENSIONS:
+        return _EXTENSIONS[content_type]
+    suffix = Path(video.file_name or "").suffix.lower()
+    return suffix if suffix in _MAGIC else default
 
 
 def safe_file_name(generation_id: str, extension: str) -> str:
@@ -153,12 +182,13 @@ def _hash_prefix(part: Path, offset: int) -> hashlib._Hash:
 
 
 def _check_magic(part: Path, suffix: str) -> None:
-    if suffix.lower() not in (".mp4", ".mov", ".m4a"):
+    looks_right = _MAGIC.get(suffix.lower())
+    if looks_right is None:
         return
     with part.open("rb") as file:
-        header = file.read(12)
-    if header[4:8] != b"ftyp":
-        raise DownloadError(f"The downloaded file is not an MP4 container (no 'ftyp' box)")
+        head = file.read(12)
+    if not looks_right(head):
+        raise DownloadError(f"The downloaded file is not a {suffix} file (its first bytes do not match)")
 
 
 def _commit(part: Path, dest: Path) -> None:

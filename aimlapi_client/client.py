@@ -18,9 +18,10 @@ from ._download import download_file
 from ._http import BearerForApiHost, error_for_response, error_for_transport
 from ._polling import OnPoll, PollSchedule, wait_for_generation
 from ._transport import default_transport
-from .catalog import get_model
+from .catalog import RouteStyle, get_model
 from .errors import AimlApiError, RequestValidationError, TransientError
-from .models import DownloadedFile, Generation, Video, VideoRequestBase
+from .models import DownloadedFile, Generation, Video
+from .requests import RequestBase
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "VideoClient", "check_base_url"]
 
@@ -61,6 +62,9 @@ class VideoClient:
         base_url: The API's origin.
         timeout: Connect/read/write/pool timeouts for every request.
         transport: An httpx transport; defaults to an aiohttp-backed one.
+        route_style: `legacy` for the per-provider routes of the vendor's model
+            pages (`/v2/generate/video/{provider}/generation`), `unified` for
+            `/v2/video/generations`. Music always uses `/v2/generate/audio`.
         submit_attempts: Tries for a create request that the server certainly did
             not accept (429, 503 with Retry-After, connection refused).
         sleep: Injected for tests.
@@ -73,12 +77,14 @@ class VideoClient:
         base_url: str = DEFAULT_BASE_URL,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
+        route_style: RouteStyle = "legacy",
         submit_attempts: int = 3,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         if not api_key:
             raise RequestValidationError("api_key must not be empty")
         self.base_url = check_base_url(base_url)
+        self.route_style: RouteStyle = route_style
         self._key = api_key
         self._submit_attempts = submit_attempts
         self._sleep = sleep
@@ -91,7 +97,7 @@ class VideoClient:
         )
 
     def __repr__(self) -> str:
-        return f"VideoClient(base_url={self.base_url!r})"
+        return f"VideoClient(base_url={self.base_url!r}, route_style={self.route_style!r})"
 
     async def __aenter__(self) -> VideoClient:
         return self
@@ -108,7 +114,16 @@ class VideoClient:
         """Close the connection pool."""
         await self._http.aclose()
 
-    async def submit(self, request: VideoRequestBase) -> Generation:
+    def request_body(self, request: RequestBase) -> tuple[str, dict[str, object]]:
+        """The route and JSON body `submit` would send for `request`.
+
+        Raises:
+            RequestValidationError: A field of the request does not exist on the route.
+        """
+        spec = get_model(request.model)
+        return spec.route(self.route_style), spec.body(request, self.route_style)
+
+    async def submit(self, request: RequestBase) -> Generation:
         """Start one paid generation and return it without waiting.
 
         Raises:
@@ -116,10 +131,10 @@ class VideoClient:
             RateLimitError: Still rate limited after `submit_attempts` tries.
             AuthError, RequestValidationError: Fix the key or the request.
         """
-        route = get_model(request.model).route
+        route, body = self.request_body(request)
         for attempt in range(1, self._submit_attempts + 1):
             try:
-                payload = await self._call("POST", route, json=request.to_api(), creates_job=True)
+                payload = await self._call("POST", route, json=body, creates_job=True)
                 break
             except TransientError as exc:  # certainly not accepted: safe to repeat
                 if attempt == self._submit_attempts:
@@ -143,7 +158,7 @@ class VideoClient:
         Raises:
             TransientError: The server or network failed, or the answer was unreadable.
         """
-        route = get_model(model).route
+        route = get_model(model).route(self.route_style)
         payload = await self._call(
             "GET", route, params={"generation_id": generation_id}, creates_job=False
         )

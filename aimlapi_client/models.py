@@ -1,8 +1,8 @@
-"""Typed requests and responses of the AI/ML API's generation routes.
+"""Typed responses of the AI/ML API's generation routes (requests: `requests/`).
 
-Requests are frozen and forbid unknown keys, so a typo fails before anything is paid.
 Responses are read tolerantly: the API's families differ in small ways (the id key,
-the shape of `video` and `error`), and `Generation.from_api` folds them into one model.
+the status key, the shape of `video` and `error`), and `Generation.from_api` folds
+them into one model.
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ __all__ = [
     "DownloadedFile",
     "Generation",
     "GenerationState",
-    "Veo3Request",
     "Video",
-    "VideoRequestBase",
 ]
 
 GenerationState = Literal["pending", "completed", "failed"]
@@ -26,38 +24,6 @@ PENDING_STATUSES = frozenset(
     {"queued", "generating", "waiting", "active", "processing", "dreaming", "queueing", "preparing"}
 )
 COMPLETED_STATUSES = frozenset({"completed", "succeeded", "success"})
-
-
-class VideoRequestBase(BaseModel):
-    """Fields and configuration shared by every video request."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    prompt: str = Field(
-        min_length=1,
-        max_length=4000,
-        description="What the video should show.",
-    )
-
-    def to_api(self) -> dict[str, Any]:
-        """Return the JSON body the API expects, leaving out unset optional fields."""
-        return self.model_dump(mode="json", exclude_none=True)
-
-
-class Veo3Request(VideoRequestBase):
-    """A Google Veo3 text-to-video request (`POST /v2/generate/video/google/generation`)."""
-
-    model: Literal["google/veo3"] = "google/veo3"
-    aspect_ratio: Literal["16:9", "9:16"] = Field("16:9", description="Frame aspect ratio.")
-    duration: Literal[4, 6, 8] = Field(8, description="Clip length in seconds.")
-    negative_prompt: str | None = Field(
-        None, max_length=4000, description="What the video should avoid."
-    )
-    enhance_prompt: bool = Field(True, description="Let the API rewrite the prompt for quality.")
-    seed: int | None = Field(
-        None, ge=0, le=2**32 - 1, description="Fixes the randomness for repeatable results."
-    )
-    generate_audio: bool = Field(True, description="Generate a soundtrack with the video.")
 
 
 class Video(BaseModel):
@@ -108,7 +74,7 @@ class Generation(BaseModel):
         found_id = payload.get("id") or payload.get("generation_id") or generation_id
         if not isinstance(found_id, str | int) or found_id == "":
             raise ValueError("the response has no generation id")
-        status = payload.get("status")
+        status = payload.get("status") or payload.get("state")  # Luma's own responses say "state"
         if status is None and generation_id is None:
             status = "queued"  # MiniMax answers a create with only {"generation_id": ...}
         if not isinstance(status, str):

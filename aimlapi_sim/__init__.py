@@ -1,7 +1,21 @@
 """A local emulator of the AI/ML API and its CDN, for demos, tests and benchmarks."""
 
+from .catalog import MODELS, SimModel
 from .faults import Fault, FaultPlan
 from .ledger import Ledger, RecordedRequest
-from .server import SAMPLE_VIDEO, Emulator, padded_video
+from .media import SAMPLE_MP3, SAMPLE_VIDEO, SAMPLE_WAV, padded_video
+from .server import Emulator
 
-__all__ = ["SAMPLE_VIDEO", "Emulator", "Fault", "FaultPlan", "Ledger", "RecordedRequest", "padded_video"]
+__all__ = [
+    "MODELS",
+    "SAMPLE_MP3",
+    "SAMPLE_VIDEO",
+    "SAMPLE_WAV",
+    "Emulator",
+    "Fault",
+    "FaultPlan",
+    "Ledger",
+    "RecordedRequest",
+    "SimModel",
+    "padded_video",
+]

@@ -1,8 +1,12 @@
 """A local stand-in for api.aimlapi.com and its CDN, with fault injection.
 
-Two aiohttp apps on two ports: the API (Bearer auth, validation, the
-queued -> generating -> completed lifecycle) and a CDN on a different origin that
-serves a small playable MP4. Every request is recorded in a `Ledger`.
+Two aiohttp apps on two ports: the API and a CDN on a different origin. The API
+serves every model of `catalog.py` on the legacy per-provider routes, the unified
+`/v2/video/generations` route and `/v2/generate/audio`, with Bearer auth, the
+API's validation messages, and each family's response shapes (MiniMax's
+`generation_id`, Runway's URL list, Luma's `dreaming`, music's `audio_file`). The
+CDN serves a small playable MP4, a WAV or an MP3. Every request is recorded in a
+`Ledger`.
 """
 
 from __future__ import annotations
@@ -11,44 +15,27 @@ import asyncio
 import json
 import socket
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib.resources import files
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
 
+from .catalog import AUDIO_ROUTE, MODELS, PROVIDERS, UNIFIED_ROUTE, SimModel
 from .faults import Fault, FaultPlan
+from .jobs import Job
 from .ledger import Ledger, RecordedRequest
-from .validation import ROUTES, validate
+from .media import SAMPLE_MP3, SAMPLE_VIDEO, SAMPLE_WAV
+from .validation import check_body
 
-__all__ = ["Emulator", "SAMPLE_VIDEO", "padded_video"]
+__all__ = ["Emulator"]
 
-SAMPLE_VIDEO: bytes = files("aimlapi_sim").joinpath("assets/sample.mp4").read_bytes()
-
-
-def padded_video(size: int) -> bytes:
-    """The sample MP4 grown to `size` bytes with a trailing `free` box (still playable)."""
-    padding = size - len(SAMPLE_VIDEO)
-    if padding < 8:
-        raise ValueError(f"size must be at least {len(SAMPLE_VIDEO) + 8} bytes")
-    return SAMPLE_VIDEO + padding.to_bytes(4, "big") + b"free" + bytes(padding - 8)
 UNAUTHORIZED = (
     "This request requires a valid API key. You can create a new API key on the "
     "Billing page: https://aimlapi.com/app/keys"
 )
-
-
-@dataclass
-class _Job:
-    id: str
-    model: str
-    created: float
-    generation_s: float
-    failure: str | None = None
+_LEGACY_ROUTES = {f"/v2/generate/video/{provider}/generation": provider for provider in PROVIDERS}
 
 
 @dataclass
@@ -61,7 +48,7 @@ class Emulator:
     Attributes:
         api_key: The only key the API accepts.
         generation_s: Seconds from submission to `completed`.
-        video: The bytes the CDN serves for every finished generation.
+        video: The bytes the CDN serves for every finished video generation.
         host: The interface to listen on.
         supports_range: Whether the CDN honours Range requests.
     """
@@ -75,7 +62,7 @@ class Emulator:
     faults: FaultPlan = field(default_factory=FaultPlan)
     base_url: str = ""
     cdn_url: str = ""
-    _jobs: dict[str, _Job] = field(default_factory=dict)
+    _jobs: dict[str, Job] = field(default_factory=dict)
     _runners: list[web.AppRunner] = field(default_factory=list)
     _thread: threading.Thread | None = None
     _loop: asyncio.AbstractEventLoop | None = None
@@ -86,7 +73,7 @@ class Emulator:
     async def serve(self, api_port: int = 0, cdn_port: int = 0) -> None:
         """Start both apps in the running event loop."""
         api = web.Application(client_max_size=8 * 1024 * 1024)
-        for route in ROUTES:
+        for route in [*_LEGACY_ROUTES, UNIFIED_ROUTE, AUDIO_ROUTE]:
             api.router.add_post(route, self._create)
             api.router.add_get(route, self._poll)
         cdn = web.Application()
@@ -162,13 +149,18 @@ class Emulator:
             body = json.loads(raw or b"null")
         except json.JSONDecodeError:
             return _error(request, 400, "Body validation error! Invalid JSON")
-        problem = validate(request.path, body)
+        if not isinstance(body, dict):
+            return _error(request, 400, "Body validation error! Expected object")
+        model, problem = _resolve_model(request.path, body.get("model"))
+        if model is None:
+            return _error(request, 400, problem or "Body validation error!")
+        problem = check_body(body, model.rules_for(legacy=request.path != UNIFIED_ROUTE))
         if problem:
             return _error(request, 400, problem)
-        job = _Job(
-            id=f"{uuid.uuid4()}:{body['model'].rsplit('/', 1)[-1]}",
-            model=body["model"],
-            created=time.monotonic(),
+        job = Job.create(
+            model,
+            request.path,
+            unified=request.path == UNIFIED_ROUTE,
             generation_s=self.generation_s,
             failure=fault.message if fault and fault.kind == "fail" else None,
         )
@@ -176,7 +168,8 @@ class Emulator:
         self.ledger.accept(job.id)
         if fault and fault.after_accept:
             return await self._misbehave(request, fault)
-        return web.json_response({"id": job.id, "status": "queued"}, status=201)
+        status, answer = job.created_body()
+        return web.json_response(answer, status=status)
 
     async def _poll(self, request: web.Request) -> web.StreamResponse:
         await self._record("api", request)
@@ -191,50 +184,33 @@ class Emulator:
         if fault:
             return await self._misbehave(request, fault)
         job = self._jobs.get(generation_id)
-        if job is None:
+        if job is None or job.route != request.path:
             return _error(request, 404, "Generation not found")
-        return web.json_response(self._job_state(job))
+        return web.json_response(job.state(self.cdn_url, len(self._content(job))))
 
-    def _job_state(self, job: _Job) -> dict[str, Any]:
-        age = time.monotonic() - job.created
-        if age < 0.2 * job.generation_s:
-            return {"id": job.id, "status": "queued"}
-        if age < job.generation_s:
-            return {"id": job.id, "status": "generating"}
-        if job.failure:
-            return {
-                "id": job.id,
-                "status": "error",
-                "error": {"name": "GenerationError", "message": job.failure},
-            }
-        return {
-            "id": job.id,
-            "status": "completed",
-            "video": {
-                "url": f"{self.cdn_url}/files/{quote(job.id, safe='')}/output.mp4",
-                "content_type": "video/mp4",
-                "file_name": "output.mp4",
-                "file_size": len(self.video),
-            },
-        }
+    def _content(self, job: Job) -> bytes:
+        return {"audio_wav": SAMPLE_WAV, "audio_mp3": SAMPLE_MP3}.get(job.model.result, self.video)
 
     # -- CDN -------------------------------------------------------------------
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
         await self._record("cdn", request)
-        if request.match_info["generation_id"] not in self._jobs:
+        job = self._jobs.get(request.match_info["generation_id"])
+        if job is None or request.match_info["name"] != job.file_name():
             return web.Response(status=404, text="NoSuchKey", content_type="application/xml")
         fault = await self._take("cdn")
         if fault:
             return await self._misbehave(request, fault)
-        start = _range_start(request.headers.get("Range"), len(self.video))
+        content = self._content(job)
+        content_type = {"audio_wav": "audio/wav", "audio_mp3": "audio/mpeg"}.get(job.model.result, "video/mp4")
+        start = _range_start(request.headers.get("Range"), len(content))
         if start is None or not self.supports_range:
-            return web.Response(body=self.video, content_type="video/mp4")
+            return web.Response(body=content, content_type=content_type)
         return web.Response(
             status=206,
-            body=self.video[start:],
-            content_type="video/mp4",
-            headers={"Content-Range": f"bytes {start}-{len(self.video) - 1}/{len(self.video)}"},
+            body=content[start:],
+            content_type=content_type,
+            headers={"Content-Range": f"bytes {start}-{len(content) - 1}/{len(content)}"},
         )
 
     # -- shared ----------------------------------------------------------------
@@ -253,10 +229,12 @@ class Emulator:
         if fault.kind == "html":
             return web.Response(text="<html><body>Access denied</body></html>", content_type="text/html")
         if fault.kind == "truncate":
+            job = self._jobs[request.match_info["generation_id"]]
+            content = self._content(job)
             response = web.StreamResponse(headers={"Content-Type": "video/mp4"})
-            response.content_length = len(self.video)
+            response.content_length = len(content)
             await response.prepare(request)
-            await response.write(self.video[: int(len(self.video) * fault.fraction)])
+            await response.write(content[: int(len(content) * fault.fraction)])
             request.transport.close()
             return response
         raise ValueError(f"fault {fault.kind!r} does not apply to {request.path}")
@@ -294,6 +272,21 @@ _REASONS = {
     504: "Generation timeout",
     403: "You've run out of credits. Please top up your balance or update your payment method to continue: https://aimlapi.com/app/billing/",
 }
+
+
+def _resolve_model(path: str, model_id: Any) -> tuple[SimModel | None, str | None]:
+    """The model a create request names, if the route serves it; else the 400 message."""
+    if path == UNIFIED_ROUTE:
+        served = {m.id: m for m in MODELS.values() if m.provider != "audio"}
+    elif path == AUDIO_ROUTE:
+        served = {m.id: m for m in MODELS.values() if m.provider == "audio"}
+    else:
+        provider = _LEGACY_ROUTES[path]
+        served = {(m.legacy_id or m.id): m for m in MODELS.values() if m.provider == provider}
+    if model_id in served:
+        return served[model_id], None
+    expected = " | ".join(f"'{name}'" for name in served)
+    return None, f"Body validation error! model: Invalid enum value. Expected {expected}, received '{model_id}'"
 
 
 def _error(

@@ -2,6 +2,8 @@
 
 Written from the vendor's documentation, independently of the client's pydantic
 models, so the emulator catches a client that sends what the API would reject.
+Rules are stated in the unified route's field names; `catalog.py` renames them
+for the legacy per-provider routes.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ROUTES", "Rule", "validate"]
+__all__ = ["Rule", "check_body", "enum", "number", "text"]
 
 
 @dataclass(frozen=True)
@@ -24,61 +26,49 @@ class Rule:
     max_length: int | None = None
 
 
-VEO3 = {
-    "model": Rule(str, required=True, choices=("google/veo3",)),
-    "prompt": Rule(str, required=True, max_length=4000),
-    "aspect_ratio": Rule(str, choices=("16:9", "9:16")),
-    "duration": Rule(int, choices=(4, 6, 8)),
-    "negative_prompt": Rule(str),
-    "enhance_prompt": Rule(bool),
-    "seed": Rule(int, min=0, max=2**32 - 1),
-    "generate_audio": Rule(bool),
-    "resolution": Rule(str, choices=("720P", "1080P")),
-}
-
-# route -> model id -> field rules
-ROUTES: dict[str, dict[str, dict[str, Rule]]] = {
-    "/v2/generate/video/google/generation": {"google/veo3": VEO3},
-}
+def text(required: bool = False, max_length: int | None = None) -> Rule:
+    return Rule(str, required=required, max_length=max_length)
 
 
-def validate(route: str, body: Any) -> str | None:
-    """Return the API's 400 message for `body` on `route`, or None if it is valid."""
-    if not isinstance(body, dict):
-        return "Body validation error! Expected object, received " + type(body).__name__
-    models = ROUTES[route]
-    model = body.get("model")
-    if model not in models:
-        expected = " | ".join(f"'{name}'" for name in models)
-        return f"Body validation error! model: Invalid enum value. Expected {expected}, received '{model}'"
-    for name, rule in models[model].items():
-        problem = _check(name, rule, body.get(name))
+def enum(*choices: Any, required: bool = False) -> Rule:
+    return Rule(type(choices[0]), required=required, choices=choices)
+
+
+def number(low: float | None = None, high: float | None = None, kind: type | tuple = int) -> Rule:
+    return Rule(kind, min=low, max=high)
+
+
+def check_body(body: dict[str, Any], rules: dict[str, Rule]) -> str | None:
+    """The API's 400 message for `body` under `rules`, or None if it is valid."""
+    unknown = sorted(set(body) - set(rules) - {"model"})
+    if unknown:
+        return "Body validation error! Unrecognized key(s) in object: " + ", ".join(f"'{k}'" for k in unknown)
+    for name, rule in rules.items():
+        problem = _check(rule, body.get(name))
         if problem:
             return f"Body validation error! {name}: {problem}"
     return None
 
 
-def _check(name: str, rule: Rule, value: Any) -> str | None:
+def _check(rule: Rule, value: Any) -> str | None:
     if value is None:
         return "Required" if rule.required else None
+    kinds = rule.kind if isinstance(rule.kind, tuple) else (rule.kind,)
     # bool is an int in Python; the API's schema keeps them apart
-    if isinstance(value, bool) != (rule.kind is bool) or not isinstance(value, rule.kind):
-        return f"Expected {_type_name(rule.kind)}, received {type(value).__name__}"
+    if isinstance(value, bool) != (bool in kinds) or not isinstance(value, kinds):
+        return f"Expected {' | '.join(_NAMES.get(k, k.__name__) for k in kinds)}, received {_NAMES.get(type(value), type(value).__name__)}"
     if rule.choices is not None and value not in rule.choices:
         expected = " | ".join(repr(choice) for choice in rule.choices)
         return f"Invalid enum value. Expected {expected}, received {value!r}"
-    if isinstance(value, str) and (not value.strip() and rule.required):
+    if isinstance(value, str) and rule.required and not value.strip():
         return "String must contain at least 1 character(s)"
     if rule.max_length is not None and len(value) > rule.max_length:
         return f"String must contain at most {rule.max_length} character(s)"
     if rule.min is not None and value < rule.min:
-        return f"Number must be greater than or equal to {rule.min}"
+        return f"Number must be greater than or equal to {rule.min:g}"
     if rule.max is not None and value > rule.max:
-        return f"Number must be less than or equal to {rule.max}"
+        return f"Number must be less than or equal to {rule.max:g}"
     return None
 
 
-def _type_name(kind: type | tuple[type, ...]) -> str:
-    names = {str: "string", int: "number", float: "number", bool: "boolean"}
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " | ".join(names.get(k, k.__name__) for k in kinds)
+_NAMES = {str: "string", int: "number", float: "number", bool: "boolean", list: "array", dict: "object"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Literal
 
 import httpx
 from prefect.blocks.abstract import CredentialsBlock
@@ -14,6 +15,7 @@ __all__ = ["AimlApiCredentials", "resolve_credentials"]
 
 API_KEY_ENV = "AIMLAPI_API_KEY"
 BASE_URL_ENV = "AIMLAPI_BASE_URL"
+ROUTE_STYLE_ENV = "AIMLAPI_ROUTE_STYLE"
 
 
 class AimlApiCredentials(CredentialsBlock):
@@ -47,6 +49,14 @@ class AimlApiCredentials(CredentialsBlock):
         default=DEFAULT_BASE_URL,
         title="Base URL",
         description="The API's origin; change it for a proxy or the local emulator.",
+    )
+    route_style: Literal["legacy", "unified"] = Field(
+        default="legacy",
+        title="Route style",
+        description=(
+            "legacy: the per-provider routes of the vendor's model pages "
+            "(/v2/generate/video/{provider}/generation); unified: /v2/video/generations."
+        ),
     )
     connect_timeout_s: float = Field(
         default=10.0, gt=0, title="Connect timeout (s)", description="Seconds to open a connection."
@@ -97,11 +107,12 @@ class AimlApiCredentials(CredentialsBlock):
             base_url=self.base_url,
             timeout=self.timeout,
             transport=transport,
+            route_style=self.route_style,
         )
 
     @classmethod
     def from_env(cls) -> AimlApiCredentials:
-        """Build credentials from `AIMLAPI_API_KEY` and `AIMLAPI_BASE_URL`.
+        """Build credentials from `AIMLAPI_API_KEY`, `AIMLAPI_BASE_URL`, `AIMLAPI_ROUTE_STYLE`.
 
         Raises:
             AuthError: `AIMLAPI_API_KEY` is not set.
@@ -113,7 +124,11 @@ class AimlApiCredentials(CredentialsBlock):
                 f"block or the name of a saved one), or set {API_KEY_ENV} (and optionally "
                 f"{BASE_URL_ENV}). Keys are at https://aimlapi.com/app/keys."
             )
-        return cls(api_key=api_key, base_url=os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
+        return cls(
+            api_key=api_key,
+            base_url=os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL,
+            route_style=os.environ.get(ROUTE_STYLE_ENV) or "legacy",
+        )
 
 
 async def resolve_credentials(credentials: AimlApiCredentials | str | None) -> AimlApiCredentials:

@@ -1,5 +1,5 @@
 """Prefect tasks of prefect-aimlapi."""
 
-from .video import download_video, download_video_as_asset, submit_video, video_path, wait_for_video
+from .video import download_video, download_video_as_asset, result_path, submit_video, wait_for_video
 
-__all__ = ["download_video", "download_video_as_asset", "submit_video", "video_path", "wait_for_video"]
+__all__ = ["download_video", "download_video_as_asset", "result_path", "submit_video", "wait_for_video"]

@@ -12,7 +12,7 @@ from prefect.context import TaskRunContext
 from prefect.locking.filesystem import FileSystemLockManager
 from prefect.settings import get_current_settings
 
-from aimlapi_client import VideoClient, VideoRequestBase
+from aimlapi_client import RequestBase, VideoClient
 
 __all__ = ["SUBMIT_CACHE", "ExpiringFileLockManager", "submit_cache_key"]
 
@@ -20,12 +20,13 @@ __all__ = ["SUBMIT_CACHE", "ExpiringFileLockManager", "submit_cache_key"]
 def submit_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     """Key a submission by what is paid for: the request and the API it goes to.
 
-    The API key is not part of it (it must never reach the cache); the base URL is,
-    so a generation made on the emulator is never reused against the real API.
+    The API key is not part of it (it must never reach the cache); the URL is, so a
+    generation made on the emulator is never reused against the real API.
     """
-    request: VideoRequestBase = parameters["request"]
+    request: RequestBase = parameters["request"]
     client: VideoClient = parameters["client"]
-    material = json.dumps({"request": request.to_api(), "base_url": client.base_url}, sort_keys=True)
+    route, body = client.request_body(request)
+    material = json.dumps({"url": client.base_url + route, "body": body}, sort_keys=True)
     return "aimlapi-submit-" + hashlib.sha256(material.encode()).hexdigest()
 
 

@@ -22,14 +22,15 @@ from aimlapi_client import (
     Generation,
     TransientError,
     VideoClient,
-    VideoRequestBase,
+    RequestBase,
     get_model,
+    result_extension,
     safe_file_name,
 )
 
 from ._cache import SUBMIT_CACHE
 
-__all__ = ["download_video", "download_video_as_asset", "submit_video", "video_path", "wait_for_video"]
+__all__ = ["download_video", "download_video_as_asset", "result_path", "submit_video", "wait_for_video"]
 
 
 async def _retry_if_transient(task, task_run, state) -> bool:  # noqa: ANN001 - Prefect's hook signature
@@ -56,7 +57,7 @@ async def _retry_if_transient(task, task_run, state) -> bool:  # noqa: ANN001 - 
     retry_jitter_factor=0.5,
     retry_condition_fn=_retry_if_transient,
 )
-async def submit_video(request: VideoRequestBase, client: VideoClient) -> Generation:
+async def submit_video(request: RequestBase, client: VideoClient) -> Generation:
     """Start one paid generation and return it without waiting.
 
     The result is persisted and cached on the request (for 24 hours), so a re-run
@@ -113,19 +114,18 @@ async def wait_for_video(
 # Never cached: the file on disk is the cache, checked on every call.
 @task(name="download-video", task_run_name="download-video/{generation.id}", cache_policy=NO_CACHE)
 async def download_video(
-    generation: Generation, client: VideoClient, output_dir: str | Path, extension: str = ".mp4"
+    generation: Generation, client: VideoClient, output_dir: str | Path, default_extension: str = ".mp4"
 ) -> DownloadedFile:
-    """Download a completed generation's file into `output_dir`, atomically.
+    """Download a completed generation's file (video or audio) into `output_dir`, atomically.
 
-    The file is named after the generation id. If a complete file of that name is
-    already there, it is reused instead of downloaded again.
+    The file is named after the generation id, with the extension of its content
+    type (`default_extension` if the API does not say). If a complete file of that
+    name is already there, it is reused instead of downloaded again.
 
     Raises:
         DownloadError: The download failed or the file did not verify.
     """
-    if generation.video is None:
-        raise ValueError(f"Generation {generation.id} has no result to download")
-    dest = video_path(generation.id, output_dir, extension)
+    dest = result_path(generation, output_dir, default_extension)
     logger = get_run_logger()
     expected = generation.video.file_size
     if dest.is_file() and (expected is None or dest.stat().st_size == expected):
@@ -136,9 +136,12 @@ async def download_video(
     return downloaded
 
 
-def video_path(generation_id: str, output_dir: str | Path, extension: str = ".mp4") -> Path:
+def result_path(generation: Generation, output_dir: str | Path, default_extension: str = ".mp4") -> Path:
     """Where `download_video` puts a generation's file: named after its id."""
-    return Path(output_dir) / safe_file_name(generation_id, extension)
+    if generation.video is None:
+        raise ValueError(f"Generation {generation.id} has no result to download")
+    extension = result_extension(generation.video, default_extension)
+    return Path(output_dir) / safe_file_name(generation.id, extension)
 
 
 def download_video_as_asset(path: Path, description: str) -> Task:

@@ -1,0 +1,94 @@
+"""Generation jobs: their ids, their lifecycle, and how each family reports them."""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from .catalog import SimModel
+
+__all__ = ["Job"]
+
+_CONTENT = {"audio_wav": ("audio/wav", "output.wav"), "audio_mp3": ("audio/mpeg", "output.mp3")}
+
+
+@dataclass
+class Job:
+    """One accepted generation."""
+
+    id: str
+    model: SimModel
+    route: str
+    unified: bool
+    created: float
+    generation_s: float
+    failure: str | None = None
+    credits: int = 0
+
+    @classmethod
+    def create(cls, model: SimModel, route: str, unified: bool, generation_s: float, failure: str | None) -> Job:
+        if model.id_style == "numeric":
+            job_id = str(random.randrange(10**14, 10**15))  # MiniMax: 15 digits
+        elif model.id_style == "uuid":
+            job_id = str(uuid.uuid4())  # Runway, Alibaba
+        else:
+            alias = model.id if model.provider == "kling" else model.id.rsplit("/", 1)[-1]
+            job_id = f"{uuid.uuid4()}:{alias}"  # served through fal: "<uuid>:<alias>"
+        credits = random.randrange(50_000, 2_000_000) if unified else 0
+        return cls(job_id, model, route, unified, time.monotonic(), generation_s, failure, credits)
+
+    @property
+    def is_audio(self) -> bool:
+        return self.model.provider == "audio"
+
+    @property
+    def luma_legacy(self) -> bool:
+        return self.model.provider == "luma-ai" and not self.unified
+
+    def created_body(self) -> tuple[int, dict[str, Any]]:
+        """Status code and body of the create answer."""
+        if self.unified:
+            return 200, {"id": self.id, "status": "queued", "meta": {"usage": {"credits_used": self.credits}}}
+        if self.model.provider == "minimax":
+            return 201, {"generation_id": self.id}  # no "id", no status
+        return 201, {"id": self.id, "status": "queued"}
+
+    def file_name(self) -> str:
+        return _CONTENT.get(self.model.result, ("video/mp4", "output.mp4"))[1]
+
+    def state(self, cdn_url: str, size: int) -> dict[str, Any]:
+        """The poll answer now."""
+        age = time.monotonic() - self.created
+        if age < 0.2 * self.generation_s:
+            return {"id": self.id, "status": "queued"}
+        if age < self.generation_s:
+            return {"id": self.id, "status": "dreaming" if self.luma_legacy else "generating"}
+        if self.failure:
+            return {"id": self.id, "status": "failed" if self.luma_legacy else "error", "error": self._error()}
+        url = f"{cdn_url}/files/{quote(self.id, safe='')}/{self.file_name()}"
+        body: dict[str, Any] = {"id": self.id, "status": "completed"}
+        if self.unified:
+            body |= {"video": {"url": url}, "meta": {"usage": {"credits_used": self.credits}}}
+        elif self.is_audio:
+            content_type, name = _CONTENT[self.model.result]
+            body["audio_file"] = {"url": url, "content_type": content_type, "file_name": name, "file_size": size}
+        elif self.model.result == "runway":
+            body |= {"video": [url], "error": None}
+        elif self.model.result == "fal":
+            body["video"] = {"url": url, "content_type": "video/mp4", "file_name": "output.mp4", "file_size": size}
+        else:
+            body["video"] = {"url": url}
+        return body
+
+    def _error(self) -> Any:
+        if self.unified:
+            return {"name": "GenerationError", "message": self.failure}
+        if self.model.result == "runway":
+            return self.failure
+        if self.model.provider == "kling":
+            return {"detail": [{"loc": ["body", "image_url"], "msg": self.failure, "type": "generation_error"}]}
+        return {"name": "GenerationError", "message": self.failure}

@@ -1,0 +1,144 @@
+"""The body shared by `generate_video` and `generate_audio`: submit, wait, download, report."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+from prefect import get_run_logger, tags
+from prefect.artifacts import acreate_markdown_artifact
+from prefect.events import emit_event
+from pydantic import BaseModel, ConfigDict
+
+from aimlapi_client import AimlApiError, Generation, RequestBase, RequestValidationError, get_model
+from blocks import AimlApiCredentials, resolve_credentials
+from tasks import download_video_as_asset, result_path, submit_video, wait_for_video
+
+__all__ = ["GenerationResult", "check_writable", "merge_options", "run_generation", "slugify"]
+
+Media = Literal["video", "audio"]
+
+
+class GenerationResult(BaseModel):
+    """What a generation flow returns: where the file is and how it was made."""
+
+    model_config = ConfigDict(frozen=True)
+
+    generation_id: str
+    model: str
+    prompt: str | None
+    path: str
+    url: str
+    bytes: int
+    sha256: str
+    seconds: float
+    """Wall-clock seconds the run spent, from validation to the file on disk."""
+    credits_used: float | None = None
+    """Credits the API reported for the generation, where it reports them."""
+
+
+def slugify(text: str, limit: int = 40) -> str:
+    """A short, lowercase, dash-separated form of `text` for names and keys."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:limit].rstrip("-") or "untitled"
+
+
+def merge_options(fields: dict[str, Any], options: dict[str, Any] | None) -> dict[str, Any]:
+    """The flow's named fields plus its `options`; a field may be set in one place only.
+
+    Raises:
+        RequestValidationError: A field is set both ways.
+    """
+    both = sorted(name for name in (options or {}) if fields.get(name) is not None)
+    if both:
+        raise RequestValidationError(f"{', '.join(both)}: set as a parameter and in options; keep one")
+    return fields | (options or {})
+
+
+def check_writable(output_dir: str) -> None:
+    """Fail before paying if `output_dir` cannot receive the file.
+
+    Raises:
+        RequestValidationError: The directory cannot be created or written.
+    """
+    path = Path(output_dir)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RequestValidationError(f"output_dir {output_dir!r} cannot be created: {exc.strerror}") from None
+    if not path.is_dir() or not os.access(path, os.W_OK | os.X_OK):
+        raise RequestValidationError(f"output_dir {output_dir!r} must be a writable directory")
+
+
+async def run_generation(
+    request: RequestBase,
+    *,
+    media: Media,
+    output_dir: str,
+    credentials: AimlApiCredentials | str | None,
+    deadline_s: float,
+    refresh: bool,
+    started: float,
+) -> GenerationResult:
+    """Submit `request`, wait for it, download the result, write the artifact and events."""
+    spec = get_model(request.model)
+    check_writable(output_dir)
+    resolved = await resolve_credentials(credentials)
+    prompt = getattr(request, "prompt", None)
+    details = {"model": request.model, "prompt": prompt}
+    generation: Generation | None = None
+    try:
+        with tags("aimlapi", request.model, spec.provider):
+            async with resolved.get_client() as client:
+                client.request_body(request)  # a field the route lacks fails here, before paying
+                generation = await submit_video.with_options(refresh_cache=refresh)(request, client)
+                _emit(media, "submitted", generation.id, **details)
+                generation = await wait_for_video(generation.id, request.model, client, deadline_s)
+                path = result_path(generation, output_dir, spec.extension)
+                download = download_video_as_asset(path, f"{request.model}: {prompt or ''}")
+                downloaded = await download(generation, client, output_dir, spec.extension)
+    except AimlApiError as exc:
+        _emit(media, "failed", generation.id if generation else None, **details, error=str(exc))
+        raise
+    result = GenerationResult(
+        generation_id=generation.id,
+        prompt=prompt,
+        model=request.model,
+        path=downloaded.path,
+        url=downloaded.url,
+        bytes=downloaded.bytes,
+        sha256=downloaded.sha256,
+        seconds=round(time.monotonic() - started, 3),
+        credits_used=generation.credits_used,
+    )
+    await acreate_markdown_artifact(
+        key=f"aimlapi-{media}-{slugify(request.model, 30)}",
+        markdown=_summary(media, result, request.to_api()),
+        description=f"{request.model}: {(prompt or '')[:80]}",
+    )
+    _emit(media, "completed", result.generation_id, **details, path=result.path, url=result.url, bytes=result.bytes)
+    get_run_logger().info("%s ready: %s", media.capitalize(), result.path)
+    return result
+
+
+def _emit(media: Media, what: str, generation_id: str | None, **payload: Any) -> None:
+    resource = {
+        "prefect.resource.id": f"aimlapi.generation.{generation_id or 'unsubmitted'}",
+        "prefect.resource.name": slugify(str(payload.get("prompt") or payload.get("model"))),
+        "aimlapi.model": str(payload.get("model")),
+    }
+    emit_event(event=f"aimlapi.{media}.{what}", resource=resource, payload={"generation_id": generation_id, **payload})
+
+
+def _summary(media: Media, result: GenerationResult, request: dict[str, Any]) -> str:
+    rows = "\n".join(f"| `{name}` | {value} |" for name, value in request.items() if name != "prompt")
+    credits = f"\n- Credits used: {result.credits_used:,.0f}" if result.credits_used is not None else ""
+    return (
+        f"# {media.capitalize()} generated\n\n**Prompt:** {result.prompt or '(none)'}\n\n"
+        f"- {media.capitalize()}: [{result.url}]({result.url})\n- Local file: `{result.path}` "
+        f"({result.bytes:,} bytes, sha256 `{result.sha256[:16]}…`)\n"
+        f"- Generation id: `{result.generation_id}`\n- Took {result.seconds:.1f} s{credits}\n\n"
+        f"| parameter | value |\n|---|---|\n{rows}\n"
+    )

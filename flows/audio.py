@@ -1,0 +1,67 @@
+"""The `generate_audio` flow: music from a prompt, through the same tasks as video."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from prefect import flow
+from prefect.runtime import flow_run
+
+from aimlapi_client import RequestValidationError, build_request, get_model
+from blocks import AimlApiCredentials
+
+from ._generation import GenerationResult, merge_options, run_generation, slugify
+
+__all__ = ["generate_audio"]
+
+
+def _run_name() -> str:
+    parameters = flow_run.parameters
+    return f"generate-audio/{parameters.get('model', 'google/lyria2')}/{slugify(str(parameters.get('prompt', '')))}"
+
+
+@flow(name="generate-audio", flow_run_name=_run_name)
+async def generate_audio(
+    prompt: str,
+    model: str = "google/lyria2",
+    negative_prompt: str | None = None,
+    seed: int | None = None,
+    options: dict[str, Any] | None = None,
+    output_dir: str = "audio",
+    credentials: AimlApiCredentials | str | None = None,
+    deadline_s: float = 600.0,
+    refresh: bool = False,
+) -> GenerationResult:
+    """Generate music with the AI/ML API and save it (.wav or .mp3, by its type).
+
+    Validation, resumption and verification work as in `generate_video`.
+
+    Args:
+        prompt: A description of the music (Lyria 2, Stable Audio) or the lyrics
+            (minimax-music).
+        model: `google/lyria2`, `stable-audio` or `minimax-music`.
+        negative_prompt: What the music should avoid (Lyria 2).
+        seed: Fixes the randomness for repeatable results (Lyria 2).
+        options: Other fields of the model, e.g. `{"seconds_total": 20}` for
+            Stable Audio or `{"reference_audio_url": "https://..."}` for minimax-music.
+        output_dir: Directory for the downloaded file.
+        credentials: An `AimlApiCredentials` block, a saved block's name, or None
+            for `AIMLAPI_API_KEY` / `AIMLAPI_BASE_URL`.
+        deadline_s: Wall-clock seconds to wait for the generation.
+        refresh: Submit a new generation even if an identical one was made before.
+    """
+    started = time.monotonic()
+    if get_model(model).kind != "music":
+        raise RequestValidationError(f"{model} makes video: use the generate_video flow")
+    fields = {"prompt": prompt, "negative_prompt": negative_prompt, "seed": seed}
+    request = build_request(model, **merge_options(fields, options))
+    return await run_generation(
+        request,
+        media="audio",
+        output_dir=output_dir,
+        credentials=credentials,
+        deadline_s=deadline_s,
+        refresh=refresh,
+        started=started,
+    )
