@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, ValidationError
@@ -182,6 +182,9 @@ CATALOG: dict[str, ModelSpec] = {
         *_rows(MiniMaxMusicRequest, provider="audio", kind="music", expected_s=55, extension=".mp3"),
     ]
 }
+# The vendor quotes 5-6 minutes for a 5-second Kling v2-master clip.
+for _model_id in ("klingai/v2-master-text-to-video", "klingai/v2-master-image-to-video"):
+    CATALOG[_model_id] = replace(CATALOG[_model_id], expected_s=330)
 _ALIASES = {spec.legacy_id: spec.id for spec in CATALOG.values() if spec.legacy_id}
 
 AnyRequest = Annotated[

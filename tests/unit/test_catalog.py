@@ -176,3 +176,10 @@ def test_the_models_command_lists_every_model():
 def test_the_client_package_does_not_import_prefect():
     code = "import sys, aimlapi_client, aimlapi_sim; assert not any(m.split('.')[0] == 'prefect' for m in sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_readme_lists_every_model():
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert [model for model in sorted(CATALOG) if f"| `{model}` |" not in readme] == []
