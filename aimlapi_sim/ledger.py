@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 
 __all__ = ["Ledger", "RecordedRequest"]
@@ -18,6 +19,7 @@ class RecordedRequest:
     query: dict[str, str]
     headers: dict[str, str]
     body: bytes
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -27,6 +29,8 @@ class Ledger:
     requests: list[RecordedRequest] = field(default_factory=list)
     accepted: list[str] = field(default_factory=list)
     """Generation ids of accepted (billed) create requests, in order."""
+    accepted_at: dict[str, float] = field(default_factory=dict)
+    """When each generation was accepted (time.monotonic)."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, request: RecordedRequest) -> None:
@@ -36,6 +40,7 @@ class Ledger:
     def accept(self, generation_id: str) -> None:
         with self._lock:
             self.accepted.append(generation_id)
+            self.accepted_at[generation_id] = time.monotonic()
 
     def of(self, host: str, method: str | None = None) -> list[RecordedRequest]:
         """The requests to `host` ("api" or "cdn"), optionally of one method."""
@@ -54,3 +59,4 @@ class Ledger:
         with self._lock:
             self.requests.clear()
             self.accepted.clear()
+            self.accepted_at.clear()

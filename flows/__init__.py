@@ -2,7 +2,18 @@
 
 from ._generation import GenerationResult
 from .audio import generate_audio
+from .batch import BatchFailure, BatchSummary, generate_videos
 from .publish import publish_video
+from .storyboard import storyboard
 from .video import generate_video
 
-__all__ = ["GenerationResult", "generate_audio", "generate_video", "publish_video"]
+__all__ = [
+    "BatchFailure",
+    "BatchSummary",
+    "GenerationResult",
+    "generate_audio",
+    "generate_video",
+    "generate_videos",
+    "publish_video",
+    "storyboard",
+]

@@ -6,6 +6,7 @@ import os
 import re
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Literal
 
 from prefect import get_run_logger, tags
@@ -13,11 +14,11 @@ from prefect.artifacts import acreate_markdown_artifact
 from prefect.events import emit_event
 from pydantic import BaseModel, ConfigDict
 
-from aimlapi_client import AimlApiError, Generation, RequestBase, RequestValidationError, get_model
+from aimlapi_client import AimlApiError, Generation, RequestBase, RequestValidationError, VideoClient, get_model
 from blocks import AimlApiCredentials, resolve_credentials
 from tasks import download_video_as_asset, result_path, submit_video, wait_for_video
 
-__all__ = ["GenerationResult", "check_writable", "merge_options", "run_generation", "slugify"]
+__all__ = ["GenerationResult", "check_writable", "generate_one", "merge_options", "run_generation", "slugify"]
 
 Media = Literal["video", "audio"]
 
@@ -35,7 +36,7 @@ class GenerationResult(BaseModel):
     bytes: int
     sha256: str
     seconds: float
-    """Wall-clock seconds the run spent, from validation to the file on disk."""
+    """Wall-clock seconds from submission to the file on disk."""
     credits_used: float | None = None
     """Credits the API reported for the generation, where it reports them."""
 
@@ -80,25 +81,50 @@ async def run_generation(
     credentials: AimlApiCredentials | str | None,
     deadline_s: float,
     refresh: bool,
-    started: float,
 ) -> GenerationResult:
-    """Submit `request`, wait for it, download the result, write the artifact and events."""
-    spec = get_model(request.model)
+    """The body of the single-generation flows: check, connect, generate one."""
     check_writable(output_dir)
     resolved = await resolve_credentials(credentials)
+    async with resolved.get_client() as client:
+        client.request_body(request)  # a field the route lacks fails here, before paying
+        return await generate_one(request, client, media=media, output_dir=output_dir, deadline_s=deadline_s, refresh=refresh)
+
+
+async def generate_one(
+    request: RequestBase,
+    client: VideoClient,
+    *,
+    media: Media,
+    output_dir: str,
+    deadline_s: float,
+    refresh: bool,
+    artifacts: bool = True,
+    on_submitted: Callable[[bool], None] | None = None,
+) -> GenerationResult:
+    """Submit `request`, wait for it, download the result; emit events, write artifacts.
+
+    Args:
+        artifacts: Keep a progress artifact while waiting and write a summary after
+            (batches report in one table instead).
+        on_submitted: Called once the generation exists, with True if it was a new
+            paid submission and False if the cache resumed an earlier one.
+    """
+    started = time.monotonic()
+    spec = get_model(request.model)
     prompt = getattr(request, "prompt", None)
     details = {"model": request.model, "prompt": prompt}
     generation: Generation | None = None
     try:
         with tags("aimlapi", request.model, spec.provider):
-            async with resolved.get_client() as client:
-                client.request_body(request)  # a field the route lacks fails here, before paying
-                generation = await submit_video.with_options(refresh_cache=refresh)(request, client)
-                _emit(media, "submitted", generation.id, **details)
-                generation = await wait_for_video(generation.id, request.model, client, deadline_s)
-                path = result_path(generation, output_dir, spec.extension)
-                download = download_video_as_asset(path, f"{request.model}: {prompt or ''}")
-                downloaded = await download(generation, client, output_dir, spec.extension)
+            state = await submit_video.with_options(refresh_cache=refresh)(request, client, return_state=True)
+            generation = await state.aresult()
+            if on_submitted is not None:
+                on_submitted(state.name != "Cached")
+            _emit(media, "submitted", generation.id, **details)
+            generation = await wait_for_video(generation.id, request.model, client, deadline_s, report_progress=artifacts)
+            path = result_path(generation, output_dir, spec.extension)
+            download = download_video_as_asset(path, f"{request.model}: {prompt or ''}")
+            downloaded = await download(generation, client, output_dir, spec.extension)
     except AimlApiError as exc:
         _emit(media, "failed", generation.id if generation else None, **details, error=str(exc))
         raise
@@ -113,11 +139,12 @@ async def run_generation(
         seconds=round(time.monotonic() - started, 3),
         credits_used=generation.credits_used,
     )
-    await acreate_markdown_artifact(
-        key=f"aimlapi-{media}-{slugify(request.model, 30)}",
-        markdown=_summary(media, result, request.to_api()),
-        description=f"{request.model}: {(prompt or '')[:80]}",
-    )
+    if artifacts:
+        await acreate_markdown_artifact(
+            key=f"aimlapi-{media}-{slugify(request.model, 30)}",
+            markdown=_summary(media, result, request.to_api()),
+            description=f"{request.model}: {(prompt or '')[:80]}",
+        )
     _emit(media, "completed", result.generation_id, **details, path=result.path, url=result.url, bytes=result.bytes)
     get_run_logger().info("%s ready: %s", media.capitalize(), result.path)
     return result

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from prefect import flow
@@ -51,7 +50,6 @@ async def generate_audio(
         deadline_s: Wall-clock seconds to wait for the generation.
         refresh: Submit a new generation even if an identical one was made before.
     """
-    started = time.monotonic()
     if get_model(model).kind != "music":
         raise RequestValidationError(f"{model} makes video: use the generate_video flow")
     fields = {"prompt": prompt, "negative_prompt": negative_prompt, "seed": seed}
@@ -63,5 +61,4 @@ async def generate_audio(
         credentials=credentials,
         deadline_s=deadline_s,
         refresh=refresh,
-        started=started,
     )

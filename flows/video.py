@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from prefect import flow
@@ -67,7 +66,6 @@ async def generate_video(
         deadline_s: Wall-clock seconds to wait for the generation.
         refresh: Submit a new generation even if an identical one was made before.
     """
-    started = time.monotonic()
     if get_model(model).kind == "music":
         raise RequestValidationError(f"{model} makes music: use the generate_audio flow")
     fields = {
@@ -89,5 +87,4 @@ async def generate_video(
         credentials=credentials,
         deadline_s=deadline_s,
         refresh=refresh,
-        started=started,
     )

@@ -77,7 +77,11 @@ async def submit_video(request: RequestBase, client: VideoClient) -> Generation:
 # Never cached: a status is only true at the moment it is read.
 @task(name="wait-for-video", task_run_name="wait-for-video/{model}", cache_policy=NO_CACHE)
 async def wait_for_video(
-    generation_id: str, model: str, client: VideoClient, deadline_s: float = 1000.0
+    generation_id: str,
+    model: str,
+    client: VideoClient,
+    deadline_s: float = 1000.0,
+    report_progress: bool = True,
 ) -> Generation:
     """Poll a generation until it completes, keeping a progress artifact current.
 
@@ -86,6 +90,7 @@ async def wait_for_video(
         model: The model id, which selects the route and the expected duration.
         client: An open client.
         deadline_s: Wall-clock seconds to wait before giving up.
+        report_progress: Keep a progress artifact (elapsed vs expected time).
 
     Raises:
         GenerationFailedError: The generation failed.
@@ -93,8 +98,10 @@ async def wait_for_video(
     """
     logger = get_run_logger()
     expected_s = get_model(model).expected_s
-    artifact_id = await acreate_progress_artifact(
-        progress=0.0, description=f"Generation {generation_id} ({model})"
+    artifact_id = (
+        await acreate_progress_artifact(progress=0.0, description=f"Generation {generation_id} ({model})")
+        if report_progress
+        else None
     )
     polls, last_status = 0, None
 
@@ -105,8 +112,9 @@ async def wait_for_video(
         if generation.status != last_status:
             logger.info("Generation %s: %s -> %s after %.0fs", generation_id, last_status or "submitted", generation.status, elapsed)
             last_status = generation.status
-        progress = 100.0 if generation.state == "completed" else min(99.0, 100.0 * elapsed / expected_s)
-        await aupdate_progress_artifact(artifact_id, progress=progress)
+        if artifact_id is not None:
+            progress = 100.0 if generation.state == "completed" else min(99.0, 100.0 * elapsed / expected_s)
+            await aupdate_progress_artifact(artifact_id, progress=progress)
 
     return await client.wait(generation_id, model=model, deadline_s=deadline_s, on_poll=on_poll)
 

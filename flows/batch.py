@@ -1,0 +1,235 @@
+"""The `generate_videos` flow: many generations at once, bounded, each failing alone."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import acreate_table_artifact
+from prefect.concurrency.asyncio import concurrency, rate_limit
+from prefect.runtime import flow_run
+from pydantic import BaseModel, ConfigDict, Field
+
+from aimlapi_client import (
+    AnyRequest,
+    RequestBase,
+    RequestValidationError,
+    SubmissionUnknownError,
+    VideoClient,
+    get_model,
+)
+from blocks import AimlApiCredentials, resolve_credentials
+
+from ._generation import GenerationResult, check_writable, generate_one
+
+__all__ = ["BatchFailure", "BatchSummary", "generate_videos"]
+
+
+class BatchFailure(BaseModel):
+    """An item that did not produce a file, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    index: int
+    model: str
+    prompt: str | None
+    error: str
+    submitted: bool = Field(description="Whether a paid generation was started for it.")
+
+
+class BatchSummary(BaseModel):
+    """What `generate_videos` returns: one entry per item, in the order given."""
+
+    model_config = ConfigDict(frozen=True)
+
+    succeeded: list[GenerationResult]
+    failed: list[BatchFailure]
+    not_submitted: list[int] = Field(description="Items left out by max_new_submissions.")
+    new_submissions: int
+    credits_used: float
+    seconds: float
+
+    @property
+    def files(self) -> list[str]:
+        """Paths of the files written, in item order."""
+        return [result.path for result in self.succeeded]
+
+
+class _SpendGuard:
+    """Caps new paid submissions; a reservation answered from the cache is given back.
+
+    All calls happen on the flow's event loop, so plain counters are safe.
+    """
+
+    def __init__(self, cap: int | None) -> None:
+        self.remaining = cap
+        self._unsettled = 0
+        self._settled = asyncio.Event()
+
+    async def reserve(self) -> bool:
+        """Whether one more paid submission may start; settle every True with `settle`."""
+        if self.remaining is None:
+            return True
+        # While the cap is spent by reservations that may still come back, wait for them.
+        while self.remaining <= 0 and self._unsettled > 0:
+            self._settled.clear()
+            await self._settled.wait()
+        if self.remaining <= 0:
+            return False
+        self.remaining -= 1
+        self._unsettled += 1
+        return True
+
+    def settle(self, paid: bool) -> None:
+        """Close a reservation: `paid` if a new generation may have been started."""
+        if self.remaining is None:
+            return
+        self._unsettled -= 1
+        if not paid:
+            self.remaining += 1
+        self._settled.set()
+
+
+@dataclass
+class _Item:
+    index: int
+    request: RequestBase
+    result: GenerationResult | None = None
+    error: Exception | None = None
+    submitted: bool = False  # a generation exists for it (new or resumed)
+    paid: bool = False  # this run started a new paid generation for it
+    skipped: bool = False  # left out by max_new_submissions
+
+
+def _run_name() -> str:
+    return f"generate-videos/{len(flow_run.parameters.get('items', []))}-items"
+
+
+@flow(name="generate-videos", flow_run_name=_run_name)
+async def generate_videos(
+    items: list[AnyRequest],
+    output_dir: str = "videos",
+    credentials: AimlApiCredentials | str | None = None,
+    max_concurrency: int = 10,
+    concurrency_limit: str | None = None,
+    submit_rate_limit: str | None = None,
+    max_new_submissions: int | None = None,
+    deadline_s: float = 1000.0,
+    refresh: bool = False,
+) -> BatchSummary:
+    """Generate many videos (or music) at once; one failure does not stop the others.
+
+    Each item goes through the same cached, resumable submit/wait/download as
+    `generate_video`; re-running a batch resumes every generation already paid for.
+
+    Args:
+        items: The requests, e.g. `[{"model": "google/veo3", "prompt": "..."}, ...]`.
+            Each is validated for its model before anything is paid for.
+        output_dir: Directory for the downloaded files.
+        credentials: An `AimlApiCredentials` block, a saved block's name, or None
+            for `AIMLAPI_API_KEY` / `AIMLAPI_BASE_URL`.
+        max_concurrency: Generations in flight at once in this run.
+        concurrency_limit: Name of a Prefect global concurrency limit that bounds
+            generations in flight across all runs (it must exist:
+            `prefect gcl create aimlapi-generations --limit 20`).
+        submit_rate_limit: Name of a global concurrency limit with slot decay that
+            paces submissions (`prefect gcl create aimlapi-submits --limit 5
+            --slot-decay-per-second 1`).
+        max_new_submissions: At most this many new paid generations; further items
+            are reported as not submitted. Resumed generations do not count.
+        deadline_s: Wall-clock seconds to wait for each generation.
+        refresh: Submit new generations even for requests made before.
+    """
+    started = time.monotonic()
+    if max_concurrency < 1:
+        raise RequestValidationError(f"max_concurrency must be at least 1; got {max_concurrency}")
+    check_writable(output_dir)
+    resolved = await resolve_credentials(credentials)
+    bound = asyncio.Semaphore(max_concurrency)
+    guard = _SpendGuard(max_new_submissions)
+    batch = [_Item(index, request) for index, request in enumerate(items)]
+
+    async def run(item: _Item, client: VideoClient) -> None:
+        def submitted(paid: bool) -> None:
+            item.submitted, item.paid = True, paid
+            guard.settle(paid)
+
+        async with bound, _global_slot(concurrency_limit):
+            if not await guard.reserve():
+                item.skipped = True
+                return
+            if submit_rate_limit:
+                await rate_limit(submit_rate_limit, strict=True)
+            media = "audio" if get_model(item.request.model).kind == "music" else "video"
+            try:
+                item.result = await generate_one(
+                    item.request, client, media=media, output_dir=output_dir, deadline_s=deadline_s,
+                    refresh=refresh, artifacts=False, on_submitted=submitted,
+                )
+            except Exception as exc:  # reported per item; the others go on
+                item.error = exc
+                if not item.submitted:  # an unanswered create may still have been billed
+                    guard.settle(paid=isinstance(exc, SubmissionUnknownError))
+
+    async with resolved.get_client() as client:
+        for request in items:
+            client.request_body(request)  # a field the route lacks fails here, before paying
+        await asyncio.gather(*(run(item, client) for item in batch))
+
+    summary = BatchSummary(
+        succeeded=[item.result for item in batch if item.result],
+        failed=[
+            BatchFailure(
+                index=item.index,
+                model=item.request.model,
+                prompt=getattr(item.request, "prompt", None),
+                error=f"{type(item.error).__name__}: {item.error}",
+                submitted=item.submitted,
+            )
+            for item in batch
+            if item.error
+        ],
+        not_submitted=[item.index for item in batch if item.skipped],
+        new_submissions=sum(item.paid for item in batch),
+        credits_used=sum(item.result.credits_used or 0 for item in batch if item.result),
+        seconds=round(time.monotonic() - started, 3),
+    )
+    await acreate_table_artifact(
+        key="aimlapi-batch",
+        table=[_row(item) for item in batch],
+        description=(
+            f"{len(summary.succeeded)} of {len(items)} generated, {summary.new_submissions} new submissions, "
+            f"credits used: {summary.credits_used:,.0f}"
+        ),
+    )
+    get_run_logger().info(
+        "Batch done: %d succeeded, %d failed, %d not submitted, %d new submissions",
+        len(summary.succeeded), len(summary.failed), len(summary.not_submitted), summary.new_submissions,
+    )
+    return summary
+
+
+@contextlib.asynccontextmanager
+async def _global_slot(name: str | None) -> AsyncIterator[None]:
+    if name is None:
+        yield
+        return
+    async with concurrency(name, occupy=1, strict=True):
+        yield
+
+
+def _row(item: _Item) -> dict[str, Any]:
+    row: dict[str, Any] = {"#": item.index, "model": item.request.model, "prompt": (getattr(item.request, "prompt", None) or "")[:60]}
+    if item.result:
+        status, detail = "done", item.result.path
+    elif item.error:
+        status, detail = "failed", f"{type(item.error).__name__}: {str(item.error)[:200]}"
+    else:
+        status, detail = "not submitted (max_new_submissions)", ""
+    credits = item.result.credits_used if item.result else None
+    return row | {"status": status, "file or error": detail, "new submission": item.paid, "credits": credits}
