@@ -94,7 +94,7 @@ async def download_file(
                     raise
                 await sleep(min(2**attempt, 30) * random.uniform(0.5, 1.0))
         _check_magic(part, dest.suffix)
-        _commit(part, dest)
+        await asyncio.to_thread(_commit, part, dest)
     finally:
         part.unlink(missing_ok=True)
     return DownloadedFile(path=str(dest), bytes=size, sha256=digest, url=video.url)
@@ -122,7 +122,7 @@ async def _fetch(
                     digest.update(chunk)
                     received += len(chunk)
                 out.flush()
-                os.fsync(out.fileno())
+                await asyncio.to_thread(os.fsync, out.fileno())  # may take long: not on the loop
     except httpx.TransportError as exc:
         raise DownloadError(
             f"Download from {url.host} broke off: {type(exc).__name__}", transient=True

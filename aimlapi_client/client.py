@@ -174,14 +174,19 @@ class VideoClient:
         model: str,
         deadline_s: float = 1000.0,
         on_poll: OnPoll | None = None,
-        schedule: PollSchedule | None = None,
+        expected_s: float | None = None,
     ) -> Generation:
-        """Poll a generation until it completes; see `wait_for_generation`."""
+        """Poll a generation until it completes; see `wait_for_generation`.
+
+        Args:
+            expected_s: Typical seconds this generation takes, the prior the poll
+                schedule is built on; the model's catalogue value if unset.
+        """
         return await wait_for_generation(
             lambda: self.status(generation_id, model=model),
             generation_id=generation_id,
             deadline_s=deadline_s,
-            schedule=schedule or PollSchedule(expected_s=get_model(model).expected_s),
+            schedule=PollSchedule(expected_s=expected_s or get_model(model).expected_s),
             on_poll=on_poll,
             sleep=self._sleep,
         )

@@ -16,11 +16,13 @@ from pydantic import BaseModel, ConfigDict
 
 from aimlapi_client import AimlApiError, Generation, RequestBase, RequestValidationError, VideoClient, get_model
 from blocks import AimlApiCredentials, resolve_credentials
-from tasks import download_video_as_asset, result_path, submit_video, wait_for_video
+from tasks import download_video_as_asset, result_path, save_result, submit_video, wait_for_video
 
 __all__ = ["GenerationResult", "check_writable", "generate_one", "merge_options", "run_generation", "slugify"]
 
 Media = Literal["video", "audio"]
+# Built once: every Task built costs an inspect.getsource of its function.
+_SUBMIT = {False: submit_video, True: submit_video.with_options(refresh_cache=True)}
 
 
 class GenerationResult(BaseModel):
@@ -81,13 +83,16 @@ async def run_generation(
     credentials: AimlApiCredentials | str | None,
     deadline_s: float,
     refresh: bool,
+    expected_s: float | None,
 ) -> GenerationResult:
     """The body of the single-generation flows: check, connect, generate one."""
     check_writable(output_dir)
     resolved = await resolve_credentials(credentials)
     async with resolved.get_client() as client:
         client.request_body(request)  # a field the route lacks fails here, before paying
-        return await generate_one(request, client, media=media, output_dir=output_dir, deadline_s=deadline_s, refresh=refresh)
+        return await generate_one(
+            request, client, media=media, output_dir=output_dir, deadline_s=deadline_s, refresh=refresh, expected_s=expected_s
+        )
 
 
 async def generate_one(
@@ -98,14 +103,20 @@ async def generate_one(
     output_dir: str,
     deadline_s: float,
     refresh: bool,
-    artifacts: bool = True,
+    expected_s: float | None = None,
+    in_batch: bool = False,
     on_submitted: Callable[[bool], None] | None = None,
 ) -> GenerationResult:
     """Submit `request`, wait for it, download the result; emit events, write artifacts.
 
     Args:
-        artifacts: Keep a progress artifact while waiting and write a summary after
-            (batches report in one table instead).
+        expected_s: Typical seconds for this generation (the poll schedule's prior);
+            the model's catalogue value if unset.
+        in_batch: Run only the submission as a task (it is what must be cached);
+            wait and download inline, without per-item artifacts or asset. Each task
+            run costs milliseconds of CPU, which adds up over thousands of items
+            (see bench/README.md); the batch reports in one table and records all
+            files as assets at the end.
         on_submitted: Called once the generation exists, with True if it was a new
             paid submission and False if the cache resumed an earlier one.
     """
@@ -116,15 +127,21 @@ async def generate_one(
     generation: Generation | None = None
     try:
         with tags("aimlapi", request.model, spec.provider):
-            state = await submit_video.with_options(refresh_cache=refresh)(request, client, return_state=True)
+            state = await _SUBMIT[refresh](request, client, return_state=True)
             generation = await state.aresult()
             if on_submitted is not None:
                 on_submitted(state.name != "Cached")
             _emit(media, "submitted", generation.id, **details)
-            generation = await wait_for_video(generation.id, request.model, client, deadline_s, report_progress=artifacts)
-            path = result_path(generation, output_dir, spec.extension)
-            download = download_video_as_asset(path, f"{request.model}: {prompt or ''}")
-            downloaded = await download(generation, client, output_dir, spec.extension)
+            if in_batch:
+                generation = await client.wait(
+                    generation.id, model=request.model, deadline_s=deadline_s, expected_s=expected_s
+                )
+                downloaded = await save_result(generation, client, output_dir, spec.extension, get_run_logger())
+            else:
+                generation = await wait_for_video(generation.id, request.model, client, deadline_s, expected_s=expected_s)
+                path = result_path(generation, output_dir, spec.extension)
+                download = download_video_as_asset(path, f"{request.model}: {prompt or ''}")
+                downloaded = await download(generation, client, output_dir, spec.extension)
     except AimlApiError as exc:
         _emit(media, "failed", generation.id if generation else None, **details, error=str(exc))
         raise
@@ -139,14 +156,14 @@ async def generate_one(
         seconds=round(time.monotonic() - started, 3),
         credits_used=generation.credits_used,
     )
-    if artifacts:
+    if not in_batch:
         await acreate_markdown_artifact(
             key=f"aimlapi-{media}-{slugify(request.model, 30)}",
             markdown=_summary(media, result, request.to_api()),
             description=f"{request.model}: {(prompt or '')[:80]}",
         )
+        get_run_logger().info("%s ready: %s", media.capitalize(), result.path)
     _emit(media, "completed", result.generation_id, **details, path=result.path, url=result.url, bytes=result.bytes)
-    get_run_logger().info("%s ready: %s", media.capitalize(), result.path)
     return result
 
 

@@ -30,6 +30,7 @@ async def generate_audio(
     output_dir: str = "audio",
     credentials: AimlApiCredentials | str | None = None,
     deadline_s: float = 600.0,
+    expected_s: float | None = None,
     refresh: bool = False,
 ) -> GenerationResult:
     """Generate music with the AI/ML API and save it (.wav or .mp3, by its type).
@@ -48,6 +49,8 @@ async def generate_audio(
         credentials: An `AimlApiCredentials` block, a saved block's name, or None
             for `AIMLAPI_API_KEY` / `AIMLAPI_BASE_URL`.
         deadline_s: Wall-clock seconds to wait for the generation.
+        expected_s: Typical seconds per generation, to schedule polls from; the
+            model\'s catalogue value if unset.
         refresh: Submit a new generation even if an identical one was made before.
     """
     if get_model(model).kind != "music":
@@ -61,4 +64,5 @@ async def generate_audio(
         credentials=credentials,
         deadline_s=deadline_s,
         refresh=refresh,
+        expected_s=expected_s,
     )

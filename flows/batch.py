@@ -24,6 +24,7 @@ from aimlapi_client import (
     get_model,
 )
 from blocks import AimlApiCredentials, resolve_credentials
+from tasks import record_assets
 
 from ._generation import GenerationResult, check_writable, generate_one
 
@@ -120,6 +121,7 @@ async def generate_videos(
     submit_rate_limit: str | None = None,
     max_new_submissions: int | None = None,
     deadline_s: float = 1000.0,
+    expected_s: float | None = None,
     refresh: bool = False,
 ) -> BatchSummary:
     """Generate many videos (or music) at once; one failure does not stop the others.
@@ -143,6 +145,8 @@ async def generate_videos(
         max_new_submissions: At most this many new paid generations; further items
             are reported as not submitted. Resumed generations do not count.
         deadline_s: Wall-clock seconds to wait for each generation.
+        expected_s: Typical seconds per generation, to schedule polls from; the
+            model\'s catalogue value if unset.
         refresh: Submit new generations even for requests made before.
     """
     started = time.monotonic()
@@ -169,7 +173,7 @@ async def generate_videos(
             try:
                 item.result = await generate_one(
                     item.request, client, media=media, output_dir=output_dir, deadline_s=deadline_s,
-                    refresh=refresh, artifacts=False, on_submitted=submitted,
+                    refresh=refresh, expected_s=expected_s, in_batch=True, on_submitted=submitted,
                 )
             except Exception as exc:  # reported per item; the others go on
                 item.error = exc
@@ -181,6 +185,7 @@ async def generate_videos(
             client.request_body(request)  # a field the route lacks fails here, before paying
         await asyncio.gather(*(run(item, client) for item in batch))
 
+    await record_assets({r.path: f"{r.model}: {r.prompt or ''}" for r in (item.result for item in batch) if r})
     summary = BatchSummary(
         succeeded=[item.result for item in batch if item.result],
         failed=[

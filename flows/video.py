@@ -37,6 +37,7 @@ async def generate_video(
     output_dir: str = "videos",
     credentials: AimlApiCredentials | str | None = None,
     deadline_s: float = 1000.0,
+    expected_s: float | None = None,
     refresh: bool = False,
 ) -> GenerationResult:
     """Generate a video with the AI/ML API and save it to `output_dir`.
@@ -64,6 +65,8 @@ async def generate_video(
         credentials: An `AimlApiCredentials` block or a saved block's name; if unset,
             `AIMLAPI_API_KEY` and `AIMLAPI_BASE_URL` are read from the environment.
         deadline_s: Wall-clock seconds to wait for the generation.
+        expected_s: Typical seconds per generation, to schedule polls from; the
+            model\'s catalogue value if unset.
         refresh: Submit a new generation even if an identical one was made before.
     """
     if get_model(model).kind == "music":
@@ -87,4 +90,5 @@ async def generate_video(
         credentials=credentials,
         deadline_s=deadline_s,
         refresh=refresh,
+        expected_s=expected_s,
     )

@@ -8,6 +8,7 @@ its task runs (`async with credentials.get_client() as client: ...`).
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,7 +31,15 @@ from aimlapi_client import (
 
 from ._cache import SUBMIT_CACHE
 
-__all__ = ["download_video", "download_video_as_asset", "result_path", "submit_video", "wait_for_video"]
+__all__ = [
+    "download_video",
+    "download_video_as_asset",
+    "record_assets",
+    "result_path",
+    "save_result",
+    "submit_video",
+    "wait_for_video",
+]
 
 
 async def _retry_if_transient(task, task_run, state) -> bool:  # noqa: ANN001 - Prefect's hook signature
@@ -82,6 +91,7 @@ async def wait_for_video(
     client: VideoClient,
     deadline_s: float = 1000.0,
     report_progress: bool = True,
+    expected_s: float | None = None,
 ) -> Generation:
     """Poll a generation until it completes, keeping a progress artifact current.
 
@@ -91,13 +101,15 @@ async def wait_for_video(
         client: An open client.
         deadline_s: Wall-clock seconds to wait before giving up.
         report_progress: Keep a progress artifact (elapsed vs expected time).
+        expected_s: Typical seconds for this generation, to schedule polls from;
+            the model's catalogue value if unset.
 
     Raises:
         GenerationFailedError: The generation failed.
         DeadlineExceededError: It did not finish in time; wait again with its id.
     """
     logger = get_run_logger()
-    expected_s = get_model(model).expected_s
+    expected_s = expected_s or get_model(model).expected_s
     artifact_id = (
         await acreate_progress_artifact(progress=0.0, description=f"Generation {generation_id} ({model})")
         if report_progress
@@ -116,7 +128,7 @@ async def wait_for_video(
             progress = 100.0 if generation.state == "completed" else min(99.0, 100.0 * elapsed / expected_s)
             await aupdate_progress_artifact(artifact_id, progress=progress)
 
-    return await client.wait(generation_id, model=model, deadline_s=deadline_s, on_poll=on_poll)
+    return await client.wait(generation_id, model=model, deadline_s=deadline_s, on_poll=on_poll, expected_s=expected_s)
 
 
 # Never cached: the file on disk is the cache, checked on every call.
@@ -133,13 +145,24 @@ async def download_video(
     Raises:
         DownloadError: The download failed or the file did not verify.
     """
+    return await save_result(generation, client, output_dir, default_extension, get_run_logger())
+
+
+async def save_result(
+    generation: Generation,
+    client: VideoClient,
+    output_dir: str | Path,
+    default_extension: str = ".mp4",
+    logger: logging.Logger | logging.LoggerAdapter | None = None,
+) -> DownloadedFile:
+    """What `download_video` does, callable without a task run (batches use it)."""
+    logger = logger or logging.getLogger(__name__)
     dest = result_path(generation, output_dir, default_extension)
-    logger = get_run_logger()
-    expected = generation.video.file_size
-    if dest.is_file() and (expected is None or dest.stat().st_size == expected):
+    video = generation.video
+    if dest.is_file() and (video.file_size is None or dest.stat().st_size == video.file_size):
         logger.info("Reusing %s, downloaded before", dest)
-        return DownloadedFile(path=str(dest), bytes=dest.stat().st_size, sha256=_sha256(dest), url=generation.video.url)
-    downloaded = await client.stream_download(generation.video, dest)
+        return DownloadedFile(path=str(dest), bytes=dest.stat().st_size, sha256=_sha256(dest), url=video.url)
+    downloaded = await client.stream_download(video, dest)
     logger.info("Saved %s (%d bytes)", dest, downloaded.bytes)
     return downloaded
 
@@ -152,24 +175,40 @@ def result_path(generation: Generation, output_dir: str | Path, default_extensio
     return Path(output_dir) / safe_file_name(generation.id, extension)
 
 
-def download_video_as_asset(path: Path, description: str) -> Task:
-    """`download_video`, recorded as a materialization of the file at `path`.
-
-    The asset key is the file's absolute `file://` URI, so the UI shows which flow
-    runs produced which video, and what consumed it downstream.
-    """
-    asset = Asset(
+def _file_asset(path: str | Path, description: str) -> Asset:
+    # The key is the file's absolute file:// URI, so the UI shows which run made which file.
+    path = Path(path)
+    return Asset(
         key=path.resolve().as_uri(),
         properties=AssetProperties(name=path.name, description=description[:2500]),
     )
+
+
+def download_video_as_asset(path: Path, description: str) -> Task:
+    """`download_video`, recorded as a materialization of the file at `path`."""
     return MaterializingTask(
         fn=download_video.fn,
-        assets=[asset],
+        assets=[_file_asset(path, description)],
         materialized_by="aimlapi",
         name=download_video.name,
         task_run_name=download_video.task_run_name,
         cache_policy=NO_CACHE,
     )
+
+
+async def record_assets(files: dict[str, str]) -> None:
+    """Record files (path -> description) as assets in one task run (for batches)."""
+    if not files:
+        return
+    assets = [_file_asset(path, description) for path, description in files.items()]
+    recorder = MaterializingTask(
+        fn=_files_recorded, assets=assets, materialized_by="aimlapi", name="record-assets", cache_policy=NO_CACHE
+    )
+    await recorder(len(files))
+
+
+async def _files_recorded(count: int) -> int:
+    return count
 
 
 def _sha256(path: Path) -> str:

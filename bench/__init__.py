@@ -1,0 +1,1 @@
+"""Benchmarks of prefect-aimlapi (not tests): `make bench` or `python -m bench`."""

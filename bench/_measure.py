@@ -1,0 +1,71 @@
+"""Shared by the benchmarks: run a child process and read its wall time, CPU and peak RSS."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+
+
+@dataclass
+class Run:
+    """One measured child process."""
+
+    wall_s: float
+    cpu_s: float
+    peak_rss_mb: float
+    report: dict
+    """The JSON object the child printed on its last line."""
+
+
+def measure(command: list[str], env: dict[str, str] | None = None, timeout: float = 1800) -> Run:
+    """Run `command`, wait for it with wait4, and return its usage and last-line JSON."""
+    started = time.monotonic()
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.monotonic() - started
+    out, err = process.stdout.read(), process.stderr.read()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{command} failed ({process.returncode}):\n{out[-2000:]}\n{err[-4000:]}")
+    report = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, report)
+
+
+def python(*args: str) -> list[str]:
+    return [sys.executable, *args]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def tree_peak_rss_mb(pid: int) -> float:
+    """Sum of VmHWM (peak RSS) over a process and its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        todo.extend(children.get(current, []))
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return total

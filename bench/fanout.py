@@ -1,0 +1,91 @@
+"""Fan-out: N generations through `generate_videos` against a plain aiohttp floor.
+
+Both run against the same emulator (in this process) as separate processes; ours
+talks to a `prefect server start` of its own. Prints one line per (N, generation
+time): wall ratio, CPU, peak RSS (client + server), polls per generation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from aimlapi_sim import Emulator
+
+from ._measure import ROOT, free_port, measure, python, tree_peak_rss_mb
+
+KEY = "bench-key"
+
+
+def start_server(home: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = os.environ | {"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_API_URL": api}
+    server = subprocess.Popen(
+        python("-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)),
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+                return server, api
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    server.kill()
+    raise RuntimeError("the Prefect server did not start")
+
+
+def polls_per_generation(emulator: Emulator) -> float:
+    accepted = len(emulator.ledger.accepted)
+    return len(emulator.ledger.of("api", "GET")) / accepted if accepted else 0.0
+
+
+def run(ns: list[int], generation_times: list[float]) -> None:
+    with tempfile.TemporaryDirectory(prefix="aimlapi-bench-") as scratch, Emulator(api_key=KEY) as emulator:
+        server, api = start_server(Path(scratch) / "home")
+        env = os.environ | {"PREFECT_HOME": str(Path(scratch) / "home"), "PREFECT_API_URL": api, "PREFECT_LOGGING_LEVEL": "WARNING"}
+        try:
+            for generation_s in generation_times:
+                emulator.generation_s = generation_s
+                for n in ns:
+                    emulator.ledger.clear()
+                    base = measure(python(str(ROOT / "bench/baseline_aiohttp.py"), emulator.base_url, KEY, str(n), f"{scratch}/base-{n}"))
+                    base_polls = polls_per_generation(emulator)
+                    emulator.ledger.clear()
+                    ours = measure(
+                        python(str(ROOT / "bench/run_batch.py"), emulator.base_url, KEY, str(n), f"{scratch}/ours-{n}-{generation_s}", str(generation_s)),
+                        env=env,
+                    )
+                    our_polls = polls_per_generation(emulator)
+                    server_mb = tree_peak_rss_mb(server.pid)
+                    ratio = ours.report["seconds"] / base.report["seconds"]
+                    print(
+                        f"fanout n={n} gen={generation_s:g}s: wall {ours.report['seconds']:.1f}s vs floor "
+                        f"{base.report['seconds']:.1f}s = {ratio:.2f}x | CPU {ours.cpu_s:.1f}s "
+                        f"({1000 * ours.cpu_s / n:.0f} ms/generation) vs {base.cpu_s:.1f}s | peak RSS client "
+                        f"{ours.peak_rss_mb:.0f} MB + server {server_mb:.0f} MB = {ours.peak_rss_mb + server_mb:.0f} MB "
+                        f"(floor {base.peak_rss_mb:.0f} MB) | polls/generation {our_polls:.1f} vs {base_polls:.1f}",
+                        flush=True,
+                    )
+        finally:
+            os.killpg(server.pid, 15)
+            server.wait(30)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.fanout")
+    parser.add_argument("--n", type=int, nargs="+", default=[100, 1000])
+    parser.add_argument("--gen", type=float, nargs="+", default=[5.0, 60.0], help="generation seconds")
+    args = parser.parse_args(argv)
+    run(args.n, args.gen)
+
+
+if __name__ == "__main__":
+    main()
