@@ -12,7 +12,7 @@ PREFECT_PORT ?= 4200
 SERVER_ENV := PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api PREFECT_UI_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api
 PROMPT ?= A paper boat drifting down a rain-soaked street at dusk, cinematic
 
-.PHONY: demo test install clean server emulator block deploy worker run
+.PHONY: demo test bench install clean server emulator block deploy worker run
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11+ or run make PYTHON=python3"; exit 1; }
@@ -28,6 +28,9 @@ demo: $(STAMP)  ## generate a Veo3 video through Prefect against the local emula
 
 test: $(STAMP)  ## run the whole test suite
 	$(BIN)/python -m pytest
+
+bench: $(STAMP)  ## benchmarks against their baselines (bench/README.md); BENCH_ARGS=--quick for a short run
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 server: $(STAMP)  ## a local Prefect server (SQLite under ~/.prefect), UI at http://127.0.0.1:4200
 	$(SERVER_ENV) $(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Generator
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from datetime import datetime, timezone
 
 import httpx
 
 from .errors import (
     AimlApiError,
     AuthError,
+    RateLimitError,
     RequestValidationError,
     SubmissionUnknownError,
     TransientError,
-    RateLimitError,
 )
 
 __all__ = ["BearerForApiHost", "error_for_response", "error_for_transport"]
@@ -100,10 +100,9 @@ def _unknown_submission(message: str) -> SubmissionUnknownError:
 
 def _has_request(exc: httpx.TransportError) -> bool:
     try:
-        exc.request
-    except RuntimeError:
+        return exc.request is not None
+    except RuntimeError:  # httpx raises when no request was attached
         return False
-    return True
 
 
 def _server_message(response: httpx.Response) -> str:
@@ -139,4 +138,4 @@ def _retry_after(response: httpx.Response) -> float | None:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

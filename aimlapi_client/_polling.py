@@ -26,13 +26,15 @@ OnPoll = Callable[[Generation, float], Awaitable[None] | None]
 
 @dataclass(frozen=True)
 class PollSchedule:
-    """An adaptive poll schedule built on the model's expected generation time.
+    """An adaptive poll schedule built on the model's expected generation time `T`.
 
-    One early poll (after 2 s) catches jobs rejected at once. Then each wait halves
-    the time left to the expected completion, down to a fine step of 5 % of the
-    expected time, so completion is noticed within that step using a handful of
-    polls. A job that runs late is polled less and less often, up to
-    `max_interval_s`, which also bounds every wait.
+    Few polls while the job is young: one early check (2 s, catches jobs rejected at
+    once) and one at `T/2` when `T` is long enough for them to matter, then one at
+    `0.8 T`; from there a poll every `5 %` of `T`, so a job that finishes on time is
+    noticed within that step. A job that runs late is polled less and less often.
+    No wait is longer than `max_interval_s`, which bounds how late a job that
+    finishes far earlier than expected is noticed. Jitter (early polls only, and
+    only earlier) keeps many concurrent waits from polling in step.
     """
 
     expected_s: float = 120.0
@@ -42,15 +44,20 @@ class PollSchedule:
 
     def next_delay(self, elapsed_s: float) -> float:
         """Seconds to wait before the next poll, `elapsed_s` after submission."""
-        fine = max(self.min_interval_s, 0.05 * self.expected_s)
-        if elapsed_s < self.expected_s:
-            delay = max(fine, (self.expected_s - elapsed_s) / 2)
-            if elapsed_s < self.min_interval_s:
-                delay = min(delay, 2 * self.min_interval_s)
+        expected = self.expected_s
+        fine = max(self.min_interval_s, 0.05 * expected)
+        checkpoints = [2 * self.min_interval_s, 0.5 * expected] if expected >= 20 * self.min_interval_s else []
+        # A checkpoint counts as reached once a (jittered, earlier) poll was made for it.
+        ahead = [c for c in checkpoints if c * (1 - self.jitter) > elapsed_s]
+        if ahead:
+            delay = (ahead[0] - elapsed_s) * random.uniform(1 - self.jitter, 1)
+        elif elapsed_s < 0.8 * expected - 1e-9:
+            delay = 0.8 * expected - elapsed_s
+        elif elapsed_s < expected:
+            delay = fine
         else:
-            delay = fine + 0.1 * (elapsed_s - self.expected_s)
-        delay = min(delay, self.max_interval_s)
-        return delay * random.uniform(1 - self.jitter, 1 + self.jitter)
+            delay = fine + 0.1 * (elapsed_s - expected)
+        return min(max(delay, self.min_interval_s), self.max_interval_s)
 
     def error_delay(self, consecutive_errors: int, retry_after: float | None) -> float:
         """Seconds to wait after a failed poll: the server's hint, else backoff."""
@@ -73,7 +80,8 @@ async def wait_for_generation(
 ) -> Generation:
     """Poll with `fetch` until the generation completes, fails or the deadline passes.
 
-    Transient errors, 429s (honouring Retry-After) and a 404 in the first
+    The first poll comes after the schedule's first wait. Transient errors, 429s
+    (honouring Retry-After) and a 404 in the first
     `not_found_grace_s` seconds (the job may not be visible yet) do not end the wait.
 
     Returns:
@@ -87,6 +95,8 @@ async def wait_for_generation(
     started = clock()
     deadline = started + deadline_s
     errors = 0
+    # A job just submitted is not done: the schedule's first wait comes before any poll.
+    await sleep(min(schedule.next_delay(0.0), deadline_s))
     while (remaining := deadline - clock()) > 0:
         try:
             async with asyncio.timeout(remaining):

@@ -12,16 +12,23 @@ from __future__ import annotations
 import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
+from httpx_aiohttp.transport import AiohttpResponseStream
 
 __all__ = ["default_transport"]
+
+
+_BODY_CHUNK = 1 << 18  # httpx-aiohttp's 16 KiB costs a Python round trip per 16 KiB
 
 
 class _PreciseAiohttpTransport(AiohttpTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
-            return await super().handle_async_request(request)
+            response = await super().handle_async_request(request)
         except httpx.TransportError as exc:
             raise _precise(exc, request) from exc.__cause__ or exc
+        if isinstance(response.stream, AiohttpResponseStream):
+            response.stream.CHUNK_SIZE = _BODY_CHUNK
+        return response
 
 
 def _precise(exc: httpx.TransportError, request: httpx.Request) -> httpx.TransportError:

@@ -6,11 +6,14 @@ import argparse
 import asyncio
 import signal
 
+from .media import padded_video
 from .server import Emulator
 
 
 async def _main(args: argparse.Namespace) -> None:
     emulator = Emulator(api_key=args.api_key, generation_s=args.generation_seconds, host=args.host)
+    if args.video_bytes:
+        emulator.video = padded_video(args.video_bytes)
     await emulator.serve(args.port, args.cdn_port)
     print(f"AIMLAPI_BASE_URL={emulator.base_url}", flush=True)
     print(f"CDN at {emulator.cdn_url}; API key {args.api_key!r}; Ctrl-C stops", flush=True)
@@ -29,6 +32,7 @@ def main() -> None:
     parser.add_argument("--cdn-port", type=int, default=0, help="CDN port (0 picks a free one)")
     parser.add_argument("--api-key", default="sim-key", help="the only key the API accepts")
     parser.add_argument("--generation-seconds", type=float, default=3.0)
+    parser.add_argument("--video-bytes", type=int, default=0, help="serve videos of this size (a padded MP4)")
     asyncio.run(_main(parser.parse_args()))
 
 

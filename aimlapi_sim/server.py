@@ -17,7 +17,7 @@ import socket
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -297,7 +297,7 @@ def _error(
         "path": request.path,
         "requestId": str(uuid.uuid4()),
         "statusCode": status,
-        "timestamp": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }
     return web.json_response(envelope, status=status, headers=headers)
 

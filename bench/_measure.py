@@ -36,7 +36,18 @@ def measure(command: list[str], env: dict[str, str] | None = None, timeout: floa
     if process.returncode != 0:
         raise RuntimeError(f"{command} failed ({process.returncode}):\n{out[-2000:]}\n{err[-4000:]}")
     report = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, report)
+    # ru_maxrss survives exec, so a child of a big parent would report the parent's
+    # size: children report their own VmHWM (see `own_peak_rss_mb`) where it matters.
+    peak = report.get("peak_rss_mb", usage.ru_maxrss / 1024)
+    return Run(wall, usage.ru_utime + usage.ru_stime, peak, report)
+
+
+def own_peak_rss_mb() -> float:
+    """This process's peak RSS (VmHWM), which, unlike ru_maxrss, starts afresh at exec."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def python(*args: str) -> list[str]:

@@ -1,7 +1,7 @@
 """The floor: N generations with a plain aiohttp script, as fast as asyncio allows.
 
 Submit, poll every 0.5 s, stream the file to disk; no orchestration, no checks.
-Usage: python bench/baseline_aiohttp.py BASE_URL API_KEY N OUT_DIR
+Usage: python -m bench.baseline_aiohttp BASE_URL API_KEY N OUT_DIR
 """
 
 import asyncio
@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 
 import aiohttp
+
+from bench._measure import own_peak_rss_mb
 
 ROUTE = "/v2/generate/video/google/generation"
 
@@ -39,7 +41,8 @@ async def main(base: str, key: str, n: int, out: Path) -> dict:
     async with aiohttp.ClientSession(connector=connector, headers={"Authorization": f"Bearer {key}"}) as session:
         started = time.monotonic()
         polls = await asyncio.gather(*(one(session, base, i, out) for i in range(n)))
-        return {"seconds": time.monotonic() - started, "polls_per_generation": sum(polls) / n}
+        seconds = time.monotonic() - started
+    return {"seconds": seconds, "polls_per_generation": sum(polls) / n, "peak_rss_mb": own_peak_rss_mb()}
 
 
 if __name__ == "__main__":

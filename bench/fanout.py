@@ -18,7 +18,7 @@ import httpx
 
 from aimlapi_sim import Emulator
 
-from ._measure import ROOT, free_port, measure, python, tree_peak_rss_mb
+from ._measure import free_port, measure, python, tree_peak_rss_mb
 
 KEY = "bench-key"
 
@@ -56,11 +56,11 @@ def run(ns: list[int], generation_times: list[float]) -> None:
                 emulator.generation_s = generation_s
                 for n in ns:
                     emulator.ledger.clear()
-                    base = measure(python(str(ROOT / "bench/baseline_aiohttp.py"), emulator.base_url, KEY, str(n), f"{scratch}/base-{n}"))
+                    base = measure(python("-m", "bench.baseline_aiohttp", emulator.base_url, KEY, str(n), f"{scratch}/base-{n}"))
                     base_polls = polls_per_generation(emulator)
                     emulator.ledger.clear()
                     ours = measure(
-                        python(str(ROOT / "bench/run_batch.py"), emulator.base_url, KEY, str(n), f"{scratch}/ours-{n}-{generation_s}", str(generation_s)),
+                        python("-m", "bench.run_batch", emulator.base_url, KEY, str(n), f"{scratch}/ours-{n}-{generation_s}", str(generation_s)),
                         env=env,
                     )
                     our_polls = polls_per_generation(emulator)

@@ -1,6 +1,6 @@
 """Our side of the fan-out benchmark: N generations through `generate_videos`.
 
-Usage: python bench/run_batch.py BASE_URL API_KEY N OUT_DIR EXPECTED_S
+Usage: python -m bench.run_batch BASE_URL API_KEY N OUT_DIR EXPECTED_S
 (PREFECT_API_URL must point at a running server.)
 """
 
@@ -9,6 +9,7 @@ import json
 import sys
 import time
 
+from bench._measure import own_peak_rss_mb
 from blocks import AimlApiCredentials
 from flows import generate_videos
 
@@ -23,7 +24,7 @@ async def main(base: str, key: str, n: int, out: str, expected_s: float) -> dict
     seconds = time.monotonic() - started
     if summary.failed:
         raise SystemExit(f"{len(summary.failed)} failed: {summary.failed[0].error}")
-    return {"seconds": seconds, "succeeded": len(summary.succeeded)}
+    return {"seconds": seconds, "succeeded": len(summary.succeeded), "peak_rss_mb": own_peak_rss_mb()}
 
 
 if __name__ == "__main__":

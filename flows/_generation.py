@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import re
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Literal
 
 from prefect import get_run_logger, tags

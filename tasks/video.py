@@ -13,17 +13,17 @@ from datetime import timedelta
 from pathlib import Path
 
 from prefect import Task, get_run_logger, task
-from prefect.assets import Asset, AssetProperties
 from prefect.artifacts import acreate_progress_artifact, aupdate_progress_artifact
+from prefect.assets import Asset, AssetProperties
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import MaterializingTask
 
 from aimlapi_client import (
     DownloadedFile,
     Generation,
+    RequestBase,
     TransientError,
     VideoClient,
-    RequestBase,
     get_model,
     result_extension,
     safe_file_name,

@@ -40,7 +40,7 @@ async def test_every_model_produces_its_file(aimlapi_sim, tmp_path, route_style)
         *(run(spec, credentials, tmp_path / spec.id.replace("/", "_")) for spec in specs), return_exceptions=True
     )
     problems = []
-    for spec, outcome in zip(specs, outcomes):
+    for spec, outcome in zip(specs, outcomes, strict=True):
         if isinstance(outcome, BaseException):
             problems.append(f"{spec.id}: {type(outcome).__name__}: {outcome}")
             continue

@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 import pytest
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from aimlapi_client import (
     CATALOG,
@@ -162,7 +162,7 @@ def test_any_request_picks_the_family_by_model():
 
 def test_requests_are_frozen():
     request = build_request("google/veo3", prompt="a cat")
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         request.duration = 4  # type: ignore[misc]
 
 
