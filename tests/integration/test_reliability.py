@@ -92,3 +92,22 @@ async def test_an_answer_lost_after_acceptance_is_not_retried_by_the_task(aimlap
         await generate_video(prompt="A lost answer", credentials=aimlapi_credentials, output_dir=str(tmp_path))
     assert len(aimlapi_sim.ledger.of("api", "POST")) == 1
     assert len(aimlapi_sim.ledger.accepted) == 1
+
+
+async def test_a_submit_the_server_certainly_refused_is_retried_by_the_task(aimlapi_sim, aimlapi_credentials):
+    from prefect import flow
+
+    from aimlapi_client import build_request
+    from tasks import submit_video
+
+    aimlapi_sim.faults.add("submit", "status", status=429, retry_after=0.01, times=3)  # the client's 3 tries
+
+    @flow
+    async def submit_once():
+        request = build_request("google/veo3", prompt="retry me", seed=99)
+        async with aimlapi_credentials.get_client() as client:
+            return await submit_video.with_options(retry_delay_seconds=0)(request, client)
+
+    generation = await submit_once()
+    assert len(aimlapi_sim.ledger.of("api", "POST")) == 4  # 3 refused, then the task's retry
+    assert aimlapi_sim.ledger.accepted == [generation.id]
