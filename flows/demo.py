@@ -25,6 +25,7 @@ def main() -> int:
                 prompt="A paper boat drifting down a rain-soaked street at dusk, cinematic",
                 output_dir="videos",
                 refresh=True,  # the emulator forgets its jobs when it stops: never resume one
+                expected_s=3.0,  # the emulator renders in 3 s; real Veo3 takes about 2 minutes
             )
         )
     with open(result.path, "rb") as video:
