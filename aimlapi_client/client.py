@@ -19,7 +19,7 @@ from ._http import BearerForApiHost, error_for_response, error_for_transport
 from ._polling import OnPoll, PollSchedule, wait_for_generation
 from ._transport import default_transport
 from .catalog import RouteStyle, get_model
-from .errors import AimlApiError, RequestValidationError, TransientError
+from .errors import RequestValidationError, SubmissionUnknownError, TransientError
 from .models import DownloadedFile, Generation, Video
 from .requests import RequestBase
 
@@ -145,11 +145,11 @@ class VideoClient:
         try:
             generation = Generation.from_api(payload)
         except ValueError as exc:
-            raise AimlApiError(
-                f"The create answer for {request.model} could not be read ({exc}); "
-                "the job may exist: check your dashboard before submitting again."
+            raise SubmissionUnknownError(
+                f"The create answer for {request.model} could not be read ({exc}). The generation "
+                "may exist and be billed: check your dashboard before submitting again."
             ) from None
-        logger.info("Submitted %s as generation %s", request.model, generation.id)
+        logger.debug("Submitted %s as generation %s", request.model, generation.id)
         return generation
 
     async def status(self, generation_id: str, *, model: str) -> Generation:

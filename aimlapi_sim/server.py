@@ -76,6 +76,9 @@ class Emulator:
         for route in [*_LEGACY_ROUTES, UNIFIED_ROUTE, AUDIO_ROUTE]:
             api.router.add_post(route, self._create)
             api.router.add_get(route, self._poll)
+        # Control routes for tests in other processes; not part of the API, not recorded.
+        api.router.add_get("/_sim/ledger", self._ledger_view)
+        api.router.add_post("/_sim/faults", self._add_fault)
         cdn = web.Application()
         cdn.router.add_get("/files/{generation_id}/{name}", self._file)
         self.base_url = await self._listen(api, api_port)
@@ -190,6 +193,28 @@ class Emulator:
 
     def _content(self, job: Job) -> bytes:
         return {"audio_wav": SAMPLE_WAV, "audio_mp3": SAMPLE_MP3}.get(job.model.result, self.video)
+
+    async def _ledger_view(self, request: web.Request) -> web.StreamResponse:
+        ledger = self.ledger
+        return web.json_response(
+            {
+                "accepted": list(ledger.accepted),
+                "polls": {generation_id: ledger.polls(generation_id) for generation_id in ledger.accepted},
+                "requests": [
+                    {"host": r.host, "method": r.method, "path": r.path, "query": r.query,
+                     "authorization": "Authorization" in r.headers}
+                    for r in ledger.requests
+                ],
+            }
+        )  # fmt: skip
+
+    async def _add_fault(self, request: web.Request) -> web.StreamResponse:
+        options = await request.json()
+        try:
+            fault = self.faults.add(options.pop("target"), options.pop("kind"), **options)
+        except (KeyError, TypeError) as exc:
+            return web.json_response({"message": f"bad fault: {exc}"}, status=400)
+        return web.json_response({"target": fault.target, "kind": fault.kind, "times": fault.times}, status=201)
 
     # -- CDN -------------------------------------------------------------------
 

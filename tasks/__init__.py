@@ -1,5 +1,6 @@
 """Prefect tasks of prefect-aimlapi."""
 
+from ._cache import SUBMIT_CACHE
 from .video import (
     download_video,
     download_video_as_asset,
@@ -11,6 +12,7 @@ from .video import (
 )
 
 __all__ = [
+    "SUBMIT_CACHE",
     "download_video",
     "download_video_as_asset",
     "record_assets",

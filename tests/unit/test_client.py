@@ -220,3 +220,12 @@ async def test_authorization_is_dropped_when_a_download_redirects_off_the_api_ho
     assert "Authorization" not in cdn_request.headers
     assert cdn_request.headers["Accept-Encoding"] == "identity"
     assert (tmp_path / "g.mp4").read_bytes() == body
+
+
+@pytest.mark.parametrize("body", ["<html>502</html>", '{"status": "queued"}'])
+async def test_an_unreadable_create_answer_is_ambiguous(router, body):
+    route = router.post(ROUTE).respond(201, text=body)
+    async with client_on(router) as client:
+        with pytest.raises(SubmissionUnknownError, match="may exist"):
+            await client.submit(REQUEST)
+    assert route.call_count == 1
