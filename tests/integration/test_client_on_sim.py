@@ -156,11 +156,12 @@ async def test_a_non_http_video_url_is_refused(client, tmp_path):
 async def test_a_slow_server_cannot_stretch_the_deadline(aimlapi_sim):
     async with VideoClient(SIM_API_KEY, base_url=aimlapi_sim.base_url, timeout=httpx.Timeout(30.0)) as client:
         generation = await client.submit(REQUEST)
-        aimlapi_sim.faults.add("poll", "delay", seconds=10, times=5)
+        aimlapi_sim.faults.add("poll", "delay", seconds=10, times=5)  # answers long after the deadline
         started = time.monotonic()
         with pytest.raises(DeadlineExceededError, match=generation.id) as caught:
-            await client.wait(generation.id, model="google/veo3", deadline_s=1.5)
-    assert 1.5 <= time.monotonic() - started < 3.0
+            await client.wait(generation.id, model="google/veo3", deadline_s=4)
+    assert 4 <= time.monotonic() - started < 5.5
+    assert aimlapi_sim.ledger.polls(generation.id) == 1  # the first poll (at 2 s) hung until the deadline
     assert caught.value.generation_id == generation.id
 
 
