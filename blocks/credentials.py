@@ -27,11 +27,12 @@ class AimlApiCredentials(CredentialsBlock):
     Examples:
         Load a saved block and generate a video with it:
         ```python
+        import asyncio
         from blocks import AimlApiCredentials
         from flows import generate_video
 
         credentials = AimlApiCredentials.load("BLOCK_NAME")
-        generate_video(prompt="A lighthouse at dawn", credentials=credentials)
+        asyncio.run(generate_video(prompt="A lighthouse at dawn", credentials=credentials))
         ```
     """
 

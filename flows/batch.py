@@ -52,7 +52,7 @@ class BatchSummary(BaseModel):
     failed: list[BatchFailure]
     not_submitted: list[int] = Field(description="Items left out by max_new_submissions.")
     new_submissions: int
-    credits_used: float
+    credits_used: float | None = Field(description="Sum of the credits the API reported; None if it reported none.")
     seconds: float
 
     @property
@@ -201,7 +201,7 @@ async def generate_videos(
         ],
         not_submitted=[item.index for item in batch if item.skipped],
         new_submissions=sum(item.paid for item in batch),
-        credits_used=sum(item.result.credits_used or 0 for item in batch if item.result),
+        credits_used=_total([item.result.credits_used for item in batch if item.result]),
         seconds=round(time.monotonic() - started, 3),
     )
     await acreate_table_artifact(
@@ -209,7 +209,7 @@ async def generate_videos(
         table=[_row(item) for item in batch],
         description=(
             f"{len(summary.succeeded)} of {len(items)} generated, {summary.new_submissions} new submissions, "
-            f"credits used: {summary.credits_used:,.0f}"
+            f"credits used: {'not reported' if summary.credits_used is None else f'{summary.credits_used:,.0f}'}"
         ),
     )
     get_run_logger().info(
@@ -217,6 +217,11 @@ async def generate_videos(
         len(summary.succeeded), len(summary.failed), len(summary.not_submitted), summary.new_submissions,
     )
     return summary
+
+
+def _total(credits: list[float | None]) -> float | None:
+    reported = [value for value in credits if value is not None]
+    return sum(reported) if reported else None
 
 
 @contextlib.asynccontextmanager
