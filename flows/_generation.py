@@ -1,4 +1,4 @@
-"""The body shared by `generate_video` and `generate_audio`: submit, wait, download, report."""
+"""The body shared by the generation flows (single, music, batch): submit, wait, download, report."""
 
 from __future__ import annotations
 
@@ -129,9 +129,10 @@ async def generate_one(
         with tags("aimlapi", request.model, spec.provider):
             state = await _SUBMIT[refresh](request, client, return_state=True)
             generation = await state.aresult()
+            resumed = state.name == "Cached"  # an earlier run's generation: nothing new was paid
             if on_submitted is not None:
-                on_submitted(state.name != "Cached")
-            _emit(media, "submitted", generation.id, **details)
+                on_submitted(not resumed)
+            _emit(media, "submitted", generation.id, **details, resumed=resumed)
             if in_batch:
                 generation = await client.wait(
                     generation.id, model=request.model, deadline_s=deadline_s, expected_s=expected_s

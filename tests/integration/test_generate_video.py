@@ -162,6 +162,7 @@ async def test_events_tags_and_asset_are_recorded(aimlapi_sim, aimlapi_credentia
     events = await read_events("aimlapi.video.", resource_id, expected=2)
     by_name = {event.event: event for event in events}
     assert set(by_name) == {"aimlapi.video.submitted", "aimlapi.video.completed"}
+    assert by_name["aimlapi.video.submitted"].payload["resumed"] is False  # a new, paid generation
     completed = by_name["aimlapi.video.completed"]
     assert completed.payload["path"] == result.path and completed.payload["model"] == "google/veo3"
     assert completed.resource["aimlapi.model"] == "google/veo3"
