@@ -15,6 +15,7 @@ Kind = Literal[
     "delay",  # wait `seconds`, then answer normally
     "body",  # answer 200 with `body` (a dict, or raw text when it is a str)
     "truncate",  # cdn: announce the full length, send `fraction` of it, close
+    "stall",  # cdn: send `fraction` of the body, pause `seconds`, send the rest
     "html",  # cdn: answer 200 with an HTML error page
     "fail",  # submit: accept the job, but let it end in status "error"
     "not_found",  # poll: answer 404 as if the job were not visible yet

@@ -30,15 +30,17 @@ class Job:
     credits: int = 0
 
     @classmethod
-    def create(cls, model: SimModel, route: str, unified: bool, generation_s: float, failure: str | None) -> Job:
+    def create(
+        cls, model: SimModel, route: str, unified: bool, generation_s: float, failure: str | None, rng: random.Random
+    ) -> Job:
         if model.id_style == "numeric":
-            job_id = str(random.randrange(10**14, 10**15))  # MiniMax: 15 digits
+            job_id = str(rng.randrange(10**14, 10**15))  # MiniMax: 15 digits
         elif model.id_style == "uuid":
-            job_id = str(uuid.uuid4())  # Runway, Alibaba
+            job_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))  # Runway, Alibaba
         else:
             alias = model.id if model.provider == "kling" else model.id.rsplit("/", 1)[-1]
-            job_id = f"{uuid.uuid4()}:{alias}"  # served through fal: "<uuid>:<alias>"
-        credits = random.randrange(50_000, 2_000_000) if unified else 0
+            job_id = f"{uuid.UUID(int=rng.getrandbits(128), version=4)}:{alias}"  # via fal: "<uuid>:<alias>"
+        credits = rng.randrange(50_000, 2_000_000) if unified else 0
         return cls(job_id, model, route, unified, time.monotonic(), generation_s, failure, credits)
 
     @property

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import socket
 import threading
 import uuid
@@ -51,6 +52,7 @@ class Emulator:
         video: The bytes the CDN serves for every finished video generation.
         host: The interface to listen on.
         supports_range: Whether the CDN honours Range requests.
+        seed: Makes generation ids and reported credits repeatable.
     """
 
     api_key: str = "sim-key"
@@ -58,6 +60,7 @@ class Emulator:
     video: bytes = SAMPLE_VIDEO
     host: str = "127.0.0.1"
     supports_range: bool = True
+    seed: int | None = None
     ledger: Ledger = field(default_factory=Ledger)
     faults: FaultPlan = field(default_factory=FaultPlan)
     base_url: str = ""
@@ -67,6 +70,10 @@ class Emulator:
     _thread: threading.Thread | None = None
     _loop: asyncio.AbstractEventLoop | None = None
     _stopping: asyncio.Event | None = None
+    _rng: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -166,6 +173,7 @@ class Emulator:
             unified=request.path == UNIFIED_ROUTE,
             generation_s=self.generation_s,
             failure=fault.message if fault and fault.kind == "fail" else None,
+            rng=self._rng,
         )
         self._jobs[job.id] = job
         self.ledger.accept(job.id)
@@ -253,6 +261,16 @@ class Emulator:
             return web.json_response(fault.body)
         if fault.kind == "html":
             return web.Response(text="<html><body>Access denied</body></html>", content_type="text/html")
+        if fault.kind == "stall":
+            job = self._jobs[request.match_info["generation_id"]]
+            content = self._content(job)
+            response = web.StreamResponse(headers={"Content-Type": "video/mp4"})
+            response.content_length = len(content)
+            await response.prepare(request)
+            await response.write(content[: int(len(content) * fault.fraction)])
+            await asyncio.sleep(fault.seconds)  # a body that stops flowing, then goes on
+            await response.write(content[int(len(content) * fault.fraction) :])
+            return response
         if fault.kind == "truncate":
             job = self._jobs[request.match_info["generation_id"]]
             content = self._content(job)

@@ -128,6 +128,31 @@ async def test_truncated_download_starts_over_when_the_cdn_ignores_ranges(client
     assert list(tmp_path.iterdir()) == [tmp_path / "clip.mp4"]
 
 
+async def test_a_stalled_body_times_out_and_resumes(client, aimlapi_sim, tmp_path):
+    aimlapi_sim.video = padded_video(512 * 1024)
+    done = await client.wait((await client.submit(REQUEST)).id, model="google/veo3", deadline_s=30)
+    aimlapi_sim.faults.add("cdn", "stall", fraction=0.5, seconds=3)  # longer than the 1 s read timeout
+    await client.stream_download(done.video, tmp_path / "clip.mp4")
+    assert (tmp_path / "clip.mp4").read_bytes() == aimlapi_sim.video
+    first, second = aimlapi_sim.ledger.of("cdn")
+    assert "Range" in second.headers and "Range" not in first.headers
+
+
+def test_a_seed_makes_the_emulator_repeatable():
+    from aimlapi_sim import Emulator
+
+    ids = []
+    for _ in range(2):
+        with Emulator(api_key="k", seed=42) as emulator:
+            response = httpx.post(
+                f"{emulator.base_url}/v2/video/generations",
+                json={"model": "google/veo3", "prompt": "x"},
+                headers={"Authorization": "Bearer k"},
+            )
+            ids.append((response.json()["id"], response.json()["meta"]["usage"]["credits_used"]))
+    assert ids[0] == ids[1]
+
+
 @pytest.mark.parametrize(
     ("fault", "message"),
     [
