@@ -261,24 +261,18 @@ class Emulator:
             return web.json_response(fault.body)
         if fault.kind == "html":
             return web.Response(text="<html><body>Access denied</body></html>", content_type="text/html")
-        if fault.kind == "stall":
-            job = self._jobs[request.match_info["generation_id"]]
-            content = self._content(job)
+        if fault.kind in ("stall", "truncate"):
+            content = self._content(self._jobs[request.match_info["generation_id"]])
+            cut = int(len(content) * fault.fraction)
             response = web.StreamResponse(headers={"Content-Type": "video/mp4"})
-            response.content_length = len(content)
+            response.content_length = len(content)  # announce it all
             await response.prepare(request)
-            await response.write(content[: int(len(content) * fault.fraction)])
+            await response.write(content[:cut])
+            if fault.kind == "truncate":
+                request.transport.close()
+                return response
             await asyncio.sleep(fault.seconds)  # a body that stops flowing, then goes on
-            await response.write(content[int(len(content) * fault.fraction) :])
-            return response
-        if fault.kind == "truncate":
-            job = self._jobs[request.match_info["generation_id"]]
-            content = self._content(job)
-            response = web.StreamResponse(headers={"Content-Type": "video/mp4"})
-            response.content_length = len(content)
-            await response.prepare(request)
-            await response.write(content[: int(len(content) * fault.fraction)])
-            request.transport.close()
+            await response.write(content[cut:])
             return response
         raise ValueError(f"fault {fault.kind!r} does not apply to {request.path}")
 
