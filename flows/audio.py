@@ -50,7 +50,7 @@ async def generate_audio(
             for `AIMLAPI_API_KEY` / `AIMLAPI_BASE_URL`.
         deadline_s: Wall-clock seconds to wait for the generation.
         expected_s: Typical seconds per generation, to schedule polls from; the
-            model\'s catalogue value if unset.
+            model's catalogue value if unset.
         refresh: Submit a new generation even if an identical one was made before.
     """
     if get_model(model).kind != "music":

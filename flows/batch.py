@@ -146,7 +146,7 @@ async def generate_videos(
             are reported as not submitted. Resumed generations do not count.
         deadline_s: Wall-clock seconds to wait for each generation.
         expected_s: Typical seconds per generation, to schedule polls from; the
-            model\'s catalogue value if unset.
+            model's catalogue value if unset.
         refresh: Submit new generations even for requests made before.
     """
     started = time.monotonic()

@@ -66,7 +66,7 @@ async def generate_video(
             `AIMLAPI_API_KEY` and `AIMLAPI_BASE_URL` are read from the environment.
         deadline_s: Wall-clock seconds to wait for the generation.
         expected_s: Typical seconds per generation, to schedule polls from; the
-            model\'s catalogue value if unset.
+            model's catalogue value if unset.
         refresh: Submit a new generation even if an identical one was made before.
     """
     if get_model(model).kind == "music":
