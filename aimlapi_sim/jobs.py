@@ -13,7 +13,9 @@ from .catalog import SimModel
 
 __all__ = ["Job"]
 
+# result kind -> (content type, file name) of what the CDN serves
 _CONTENT = {"audio_wav": ("audio/wav", "output.wav"), "audio_mp3": ("audio/mpeg", "output.mp3")}
+_VIDEO = ("video/mp4", "output.mp4")
 
 
 @dataclass
@@ -59,8 +61,11 @@ class Job:
             return 201, {"generation_id": self.id}  # no "id", no status
         return 201, {"id": self.id, "status": "queued"}
 
+    def content_type(self) -> str:
+        return _CONTENT.get(self.model.result, _VIDEO)[0]
+
     def file_name(self) -> str:
-        return _CONTENT.get(self.model.result, ("video/mp4", "output.mp4"))[1]
+        return _CONTENT.get(self.model.result, _VIDEO)[1]
 
     def state(self, cdn_url: str, size: int) -> dict[str, Any]:
         """The poll answer now."""
@@ -75,13 +80,12 @@ class Job:
         body: dict[str, Any] = {"id": self.id, "status": "completed"}
         if self.unified:
             body |= {"video": {"url": url}, "meta": {"usage": {"credits_used": self.credits}}}
-        elif self.is_audio:
-            content_type, name = _CONTENT[self.model.result]
-            body["audio_file"] = {"url": url, "content_type": content_type, "file_name": name, "file_size": size}
         elif self.model.result == "runway":
             body |= {"video": [url], "error": None}
-        elif self.model.result == "fal":
-            body["video"] = {"url": url, "content_type": "video/mp4", "file_name": "output.mp4", "file_size": size}
+        elif self.is_audio or self.model.result == "fal":  # served through fal: the file's details too
+            body["audio_file" if self.is_audio else "video"] = {
+                "url": url, "content_type": self.content_type(), "file_name": self.file_name(), "file_size": size,
+            }  # fmt: skip
         else:
             body["video"] = {"url": url}
         return body

@@ -234,8 +234,7 @@ class Emulator:
         fault = await self._take("cdn")
         if fault:
             return await self._misbehave(request, fault)
-        content = self._content(job)
-        content_type = {"audio_wav": "audio/wav", "audio_mp3": "audio/mpeg"}.get(job.model.result, "video/mp4")
+        content, content_type = self._content(job), job.content_type()
         start = _range_start(request.headers.get("Range"), len(content))
         if start is None or not self.supports_range:
             return web.Response(body=content, content_type=content_type)
@@ -262,9 +261,10 @@ class Emulator:
         if fault.kind == "html":
             return web.Response(text="<html><body>Access denied</body></html>", content_type="text/html")
         if fault.kind in ("stall", "truncate"):
-            content = self._content(self._jobs[request.match_info["generation_id"]])
+            job = self._jobs[request.match_info["generation_id"]]
+            content = self._content(job)
             cut = int(len(content) * fault.fraction)
-            response = web.StreamResponse(headers={"Content-Type": "video/mp4"})
+            response = web.StreamResponse(headers={"Content-Type": job.content_type()})
             response.content_length = len(content)  # announce it all
             await response.prepare(request)
             await response.write(content[:cut])
