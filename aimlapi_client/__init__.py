@@ -1,6 +1,6 @@
 """A pure async client for the AI/ML API's video generation routes (no Prefect inside)."""
 
-from ._download import result_extension, safe_file_name
+from ._download import file_sha256, result_extension, safe_file_name
 from ._polling import PollSchedule
 from .catalog import CATALOG, AnyRequest, ModelSpec, RouteStyle, build_request, get_model, list_models
 from .client import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, VideoClient, check_base_url
@@ -42,6 +42,7 @@ __all__ = [
     "Video",
     "VideoClient",
     "build_request",
+    "file_sha256",
     "check_base_url",
     "get_model",
     "list_models",

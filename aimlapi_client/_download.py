@@ -15,7 +15,7 @@ import httpx
 from .errors import DownloadError
 from .models import DownloadedFile, Video
 
-__all__ = ["download_file", "result_extension", "safe_file_name"]
+__all__ = ["download_file", "file_sha256", "result_extension", "safe_file_name"]
 
 _CHUNK = 1 << 20
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/problem+json")
@@ -112,7 +112,7 @@ async def _fetch(
             if offset and response.status_code != 206:
                 offset = 0  # the server ignored the range: start over
             expected = _expected_size(response, offset, video)
-            digest = _hash_prefix(part, offset)
+            digest = _hash_file(part, offset)
             received = offset
             with part.open("r+b" if offset else "wb") as out:
                 out.seek(offset)
@@ -170,11 +170,17 @@ def _expected_size(response: httpx.Response, offset: int, video: Video) -> int |
     return video.file_size
 
 
-def _hash_prefix(part: Path, offset: int) -> hashlib._Hash:
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file on disk, as hex."""
+    return _hash_file(path, path.stat().st_size).hexdigest()
+
+
+def _hash_file(path: Path, length: int) -> hashlib._Hash:
+    """A running sha256 over the first `length` bytes of `path`."""
     digest = hashlib.sha256()
-    if offset:
-        with part.open("rb") as existing:
-            remaining = offset
+    if length:
+        with path.open("rb") as existing:
+            remaining = length
             while remaining and (block := existing.read(min(_CHUNK, remaining))):
                 digest.update(block)
                 remaining -= len(block)

@@ -7,7 +7,6 @@ its task runs (`async with credentials.get_client() as client: ...`).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +23,7 @@ from aimlapi_client import (
     RequestBase,
     TransientError,
     VideoClient,
+    file_sha256,
     get_model,
     result_extension,
     safe_file_name,
@@ -90,7 +90,6 @@ async def wait_for_video(
     model: str,
     client: VideoClient,
     deadline_s: float = 1000.0,
-    report_progress: bool = True,
     expected_s: float | None = None,
 ) -> Generation:
     """Poll a generation until it completes, keeping a progress artifact current.
@@ -100,7 +99,6 @@ async def wait_for_video(
         model: The model id, which selects the route and the expected duration.
         client: An open client.
         deadline_s: Wall-clock seconds to wait before giving up.
-        report_progress: Keep a progress artifact (elapsed vs expected time).
         expected_s: Typical seconds for this generation, to schedule polls from;
             the model's catalogue value if unset.
 
@@ -110,11 +108,7 @@ async def wait_for_video(
     """
     logger = get_run_logger()
     expected_s = expected_s or get_model(model).expected_s
-    artifact_id = (
-        await acreate_progress_artifact(progress=0.0, description=f"Generation {generation_id} ({model})")
-        if report_progress
-        else None
-    )
+    artifact_id = await acreate_progress_artifact(progress=0.0, description=f"Generation {generation_id} ({model})")
     polls, last_status = 0, None
 
     async def on_poll(generation: Generation, elapsed: float) -> None:
@@ -124,9 +118,8 @@ async def wait_for_video(
         if generation.status != last_status:
             logger.info("Generation %s: %s -> %s after %.0fs", generation_id, last_status or "submitted", generation.status, elapsed)
             last_status = generation.status
-        if artifact_id is not None:
-            progress = 100.0 if generation.state == "completed" else min(99.0, 100.0 * elapsed / expected_s)
-            await aupdate_progress_artifact(artifact_id, progress=progress)
+        progress = 100.0 if generation.state == "completed" else min(99.0, 100.0 * elapsed / expected_s)
+        await aupdate_progress_artifact(artifact_id, progress=progress)
 
     return await client.wait(generation_id, model=model, deadline_s=deadline_s, on_poll=on_poll, expected_s=expected_s)
 
@@ -161,7 +154,7 @@ async def save_result(
     video = generation.video
     if dest.is_file() and (video.file_size is None or dest.stat().st_size == video.file_size):
         logger.info("Reusing %s, downloaded before", dest)
-        return DownloadedFile(path=str(dest), bytes=dest.stat().st_size, sha256=_sha256(dest), url=video.url)
+        return DownloadedFile(path=str(dest), bytes=dest.stat().st_size, sha256=file_sha256(dest), url=video.url)
     downloaded = await client.stream_download(video, dest)
     logger.info("Saved %s (%d bytes)", dest, downloaded.bytes)
     return downloaded
@@ -209,11 +202,3 @@ async def record_assets(files: dict[str, str]) -> None:
 
 async def _files_recorded(count: int) -> int:
     return count
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while block := file.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
