@@ -1,9 +1,17 @@
 """A pure async client for the AI/ML API's video generation routes (no Prefect inside)."""
 
-from ._download import file_sha256, result_extension, safe_file_name
+from ._download import file_sha256, result_path
 from ._polling import PollSchedule
 from .catalog import CATALOG, AnyRequest, ModelSpec, RouteStyle, build_request, get_model, list_models
-from .client import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, VideoClient, check_base_url
+from .client import (
+    DEFAULT_BASE_URL,
+    DEFAULT_DEADLINE_S,
+    DEFAULT_ROUTE_STYLE,
+    DEFAULT_TIMEOUT,
+    VideoClient,
+    account_fingerprint,
+    check_base_url,
+)
 from .errors import (
     AimlApiError,
     AuthError,
@@ -14,6 +22,8 @@ from .errors import (
     RequestValidationError,
     SubmissionUnknownError,
     TransientError,
+    UnreadableStatusError,
+    collect_call,
 )
 from .models import DownloadedFile, Generation, Video
 from .requests import RequestBase, Veo3Request
@@ -22,6 +32,8 @@ __all__ = [
     "CATALOG",
     "AnyRequest",
     "DEFAULT_BASE_URL",
+    "DEFAULT_DEADLINE_S",
+    "DEFAULT_ROUTE_STYLE",
     "DEFAULT_TIMEOUT",
     "AimlApiError",
     "AuthError",
@@ -38,14 +50,16 @@ __all__ = [
     "RouteStyle",
     "SubmissionUnknownError",
     "TransientError",
+    "UnreadableStatusError",
     "Veo3Request",
     "Video",
     "VideoClient",
+    "account_fingerprint",
     "build_request",
-    "file_sha256",
     "check_base_url",
+    "collect_call",
+    "file_sha256",
     "get_model",
     "list_models",
-    "result_extension",
-    "safe_file_name",
+    "result_path",
 ]

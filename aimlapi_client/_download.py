@@ -7,15 +7,16 @@ import hashlib
 import os
 import random
 import re
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
 
 from .errors import DownloadError
-from .models import DownloadedFile, Video
+from .models import DownloadedFile, Generation, Video
 
-__all__ = ["download_file", "file_sha256", "result_extension", "safe_file_name"]
+__all__ = ["file_sha256", "result_extension", "result_path", "safe_file_name", "save_generation"]
 
 _CHUNK = 1 << 20
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/problem+json")
@@ -62,28 +63,48 @@ def safe_file_name(generation_id: str, extension: str) -> str:
     return stem + extension
 
 
-async def download_file(
+def result_path(generation: Generation, output_dir: str | Path, default_extension: str = ".mp4") -> Path:
+    """Where a generation's file goes: `output_dir`, named after the generation id.
+
+    Raises:
+        DownloadError: The generation has no result to download.
+    """
+    if generation.video is None:
+        raise DownloadError(f"Generation {generation.id} has no result to download")
+    extension = result_extension(generation.video, default_extension)
+    return Path(output_dir) / safe_file_name(generation.id, extension)
+
+
+async def save_generation(
     http: httpx.AsyncClient,
-    video: Video,
-    dest: Path,
+    generation: Generation,
+    output_dir: str | Path,
     *,
+    default_extension: str = ".mp4",
     attempts: int = 3,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> DownloadedFile:
-    """Stream `video` to `dest`, verify it and move it into place atomically.
+    """Put a completed generation's file at `result_path`, verified, exactly once.
 
-    Bytes go to a hidden `.part` file beside `dest`. A transient failure is retried,
-    resuming with an HTTP Range request where the server allows it. Only a complete,
-    verified file is renamed to `dest`; on failure no `.part` file is left behind.
+    A verified file already there is reused. Otherwise the bytes stream to a part
+    file of this call's own (so concurrent writers of one destination never share
+    one), resuming with an HTTP Range request after a transient failure. Only a
+    complete, verified file is published, and never over a verified file with
+    other content; no part file is left behind.
 
     Raises:
         DownloadError: The link is invalid or expired, the file failed verification,
-            or every attempt failed.
+            every attempt failed, or a different verified file holds the name.
     """
+    dest = result_path(generation, output_dir, default_extension)
+    video = generation.video
+    assert video is not None  # result_path checked it
+    if await asyncio.to_thread(_verified, dest, video):
+        return await asyncio.to_thread(_existing, dest, video)
     url = httpx.URL(video.url)
     if url.scheme not in ("http", "https") or not url.host:
         raise DownloadError(f"Refusing to download from {url.scheme or 'a relative'} URL; expected http(s)")
-    part = dest.with_name(f".{dest.name}.part")
+    part = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:12]}.part")
     try:
         for attempt in range(1, attempts + 1):
             try:
@@ -94,10 +115,50 @@ async def download_file(
                     raise
                 await sleep(min(2**attempt, 30) * random.uniform(0.5, 1.0))
         _check_magic(part, dest.suffix)
-        await asyncio.to_thread(_commit, part, dest)
+        reused = await asyncio.to_thread(_publish, part, dest, digest, video)
     finally:
         part.unlink(missing_ok=True)
-    return DownloadedFile(path=str(dest), bytes=size, sha256=digest, url=video.url)
+    return DownloadedFile(path=str(dest), bytes=size, sha256=digest, url=video.url, reused=reused)
+
+
+def _verified(path: Path, video: Video) -> bool:
+    """Whether `path` is a complete file of the announced size and the right type."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return False
+    if not path.is_file() or (video.file_size is not None and size != video.file_size) or size == 0:
+        return False
+    try:
+        _check_magic(path, path.suffix)
+    except DownloadError:
+        return False
+    return True
+
+
+def _existing(path: Path, video: Video) -> DownloadedFile:
+    return DownloadedFile(
+        path=str(path), bytes=path.stat().st_size, sha256=file_sha256(path), url=video.url, reused=True
+    )
+
+
+def _publish(part: Path, dest: Path, digest: str, video: Video) -> bool:
+    """Move a verified part file to `dest`; True if a twin had published the same file."""
+    try:
+        os.link(part, dest)  # atomic, and never replaces: exactly one writer publishes
+    except FileExistsError:
+        if file_sha256(dest) == digest:
+            return True
+        if _verified(dest, video):
+            raise DownloadError(
+                f"{dest} already holds a different verified file; it was not replaced. "
+                "Move it away and download again."
+            ) from None
+        os.replace(part, dest)  # a broken leftover of an earlier tool: replace it
+    except OSError:  # a file system without hard links
+        os.replace(part, dest)
+    _fsync_directory(dest.parent)
+    return False
 
 
 async def _fetch(
@@ -197,10 +258,9 @@ def _check_magic(part: Path, suffix: str) -> None:
         raise DownloadError(f"The downloaded file is not a {suffix} file (its first bytes do not match)")
 
 
-def _commit(part: Path, dest: Path) -> None:
-    os.replace(part, dest)
-    directory = os.open(dest.parent, os.O_RDONLY)
+def _fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
     try:
-        os.fsync(directory)
+        os.fsync(descriptor)
     finally:
-        os.close(directory)
+        os.close(descriptor)

@@ -18,7 +18,7 @@ from .errors import (
     TransientError,
 )
 
-__all__ = ["BearerForApiHost", "error_for_response", "error_for_transport"]
+__all__ = ["BearerForApiHost", "error_for_response", "error_for_transport", "redact"]
 
 # Failures that happen before a request leaves this machine: repeating is always safe.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -56,7 +56,7 @@ def error_for_response(response: httpx.Response, *, creates_job: bool, secret: s
     """
     code = response.status_code
     what = f"{response.request.method} {response.request.url.path} answered HTTP {code}"
-    detail = _redact(_server_message(response), secret)
+    detail = redact(_server_message(response), secret)
     message = f"{what}: {detail}" if detail else what
     retry_after = _retry_after(response)
     if code in (401, 403):
@@ -122,7 +122,8 @@ def _server_message(response: httpx.Response) -> str:
     return str(body)[:300]
 
 
-def _redact(text: str, secret: str) -> str:
+def redact(text: str, secret: str) -> str:
+    """`text` with every occurrence of `secret` replaced by `***`."""
     return text.replace(secret, "***") if secret else text
 
 

@@ -14,6 +14,8 @@ from .errors import (
     DeadlineExceededError,
     GenerationFailedError,
     TransientError,
+    UnreadableStatusError,
+    collect_call,
 )
 from .models import Generation
 
@@ -71,10 +73,13 @@ async def wait_for_generation(
     fetch: Callable[[], Awaitable[Generation]],
     *,
     generation_id: str,
+    model: str,
     deadline_s: float,
     schedule: PollSchedule,
     on_poll: OnPoll | None = None,
     not_found_grace_s: float = 30.0,
+    max_unreadable: int = 5,
+    log: logging.Logger | logging.LoggerAdapter[logging.Logger] = logger,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> Generation:
@@ -83,18 +88,22 @@ async def wait_for_generation(
     The first poll comes after the schedule's first wait. Transient errors, 429s
     (honouring Retry-After) and a 404 in the first
     `not_found_grace_s` seconds (the job may not be visible yet) do not end the wait.
+    An answer that cannot be read is logged at WARNING; `max_unreadable` of them in
+    a row end it. A failing `on_poll` (a progress report, say) is logged at WARNING
+    and never ends a paid wait.
 
     Returns:
         The completed generation; its `video` is set.
 
     Raises:
         GenerationFailedError: The job failed, or completed without a result URL.
+        UnreadableStatusError: `max_unreadable` answers in a row could not be read.
         DeadlineExceededError: `deadline_s` of wall-clock time passed; names the id.
         AimlApiError: A non-transient error (bad key, unknown generation).
     """
     started = clock()
     deadline = started + deadline_s
-    errors = 0
+    errors = unreadable = 0
     # A job just submitted is not done: the schedule's first wait comes before any poll.
     await sleep(min(schedule.next_delay(0.0), deadline_s))
     while (remaining := deadline - clock()) > 0:
@@ -103,23 +112,34 @@ async def wait_for_generation(
                 generation = await fetch()
         except TimeoutError:
             break  # the deadline fell during a slow poll
+        except UnreadableStatusError as exc:
+            unreadable += 1
+            if unreadable >= max_unreadable:
+                raise UnreadableStatusError(
+                    f"{unreadable} status answers in a row for generation {generation_id} could not be "
+                    f"read; the last was: {exc.excerpt!r}. The generation may still complete: once the "
+                    f"API answers normally, {collect_call(generation_id, model)} finishes it without paying again.",
+                    generation_id=generation_id,
+                    excerpt=exc.excerpt,
+                ) from None
+            errors += 1
+            delay = schedule.error_delay(errors, None)
+            log.warning("Unreadable status for %s (%d in a row): %s", generation_id, unreadable, exc.excerpt)
         except TransientError as exc:
             errors += 1
             delay = schedule.error_delay(errors, getattr(exc, "retry_after", None))
-            logger.debug("Poll of %s failed (%s); next in %.1fs", generation_id, exc, delay)
+            log.debug("Poll of %s failed (%s); next in %.1fs", generation_id, exc, delay)
         except AimlApiError as exc:
             if exc.status_code != 404 or clock() - started > not_found_grace_s:
                 raise
             errors += 1
             delay = schedule.error_delay(errors, None)
-            logger.warning("Generation %s not visible yet (404); polling again", generation_id)
+            log.warning("Generation %s not visible yet (404); polling again", generation_id)
         else:
-            errors = 0
+            errors = unreadable = 0
             elapsed = clock() - started
             if on_poll is not None:
-                outcome = on_poll(generation, elapsed)
-                if outcome is not None:
-                    await outcome
+                await _report(on_poll, generation, elapsed, log)
             if generation.state == "completed":
                 if generation.video is None:
                     raise GenerationFailedError(
@@ -139,8 +159,20 @@ async def wait_for_generation(
         await sleep(min(delay, max(deadline - clock(), 0.0)))
     waited = clock() - started
     raise DeadlineExceededError(
-        f"Generation {generation_id} did not finish within {deadline_s:g}s. It may still "
-        f"complete: wait again for this generation id with a longer deadline.",
+        f"Generation {generation_id} did not finish within {deadline_s:g}s. It is paid for and may "
+        f"still complete: {collect_call(generation_id, model)} waits for it and downloads it "
+        "without submitting again.",
         generation_id=generation_id,
         waited_s=waited,
     )
+
+
+async def _report(
+    on_poll: OnPoll, generation: Generation, elapsed: float, log: logging.Logger | logging.LoggerAdapter[logging.Logger]
+) -> None:
+    try:
+        outcome = on_poll(generation, elapsed)
+        if outcome is not None:
+            await outcome
+    except Exception as exc:  # a side effect must never end a paid wait
+        log.warning("Progress report for %s failed (%s: %s); still waiting", generation.id, type(exc).__name__, exc)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import logging
 import random
@@ -14,27 +16,47 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ._download import download_file
-from ._http import BearerForApiHost, error_for_response, error_for_transport
+from ._download import save_generation
+from ._http import BearerForApiHost, error_for_response, error_for_transport, redact
 from ._polling import OnPoll, PollSchedule, wait_for_generation
 from ._transport import default_transport
 from .catalog import RouteStyle, get_model
-from .errors import RequestValidationError, SubmissionUnknownError, TransientError
-from .models import DownloadedFile, Generation, Video
+from .errors import RequestValidationError, SubmissionUnknownError, TransientError, UnreadableStatusError
+from .models import DownloadedFile, Generation
 from .requests import RequestBase
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "VideoClient", "check_base_url"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_DEADLINE_S",
+    "DEFAULT_ROUTE_STYLE",
+    "DEFAULT_TIMEOUT",
+    "VideoClient",
+    "account_fingerprint",
+    "check_base_url",
+]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.aimlapi.com"
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=30.0)
+DEFAULT_ROUTE_STYLE: RouteStyle = "legacy"
+DEFAULT_DEADLINE_S = 1000.0
+"""The vendor's own example waits 1000 s for a Veo3 generation."""
+_EXCERPT = 200
 
 try:
     _VERSION = version("prefect-aimlapi")
 except PackageNotFoundError:  # running from a source tree that is not installed
     _VERSION = "0+unknown"
 USER_AGENT = f"prefect-aimlapi/{_VERSION} httpx/{httpx.__version__}"
+
+
+def account_fingerprint(api_key: str) -> str:
+    """A short one-way fingerprint of an API key (an HMAC), safe to store and show.
+
+    It tells accounts apart (in cache keys and events) without revealing the key.
+    """
+    return hmac.new(api_key.encode(), b"prefect-aimlapi account", hashlib.sha256).hexdigest()[:16]
 
 
 def check_base_url(base_url: str) -> str:
@@ -77,7 +99,7 @@ class VideoClient:
         base_url: str = DEFAULT_BASE_URL,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
-        route_style: RouteStyle = "legacy",
+        route_style: RouteStyle = DEFAULT_ROUTE_STYLE,
         submit_attempts: int = 3,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -98,6 +120,11 @@ class VideoClient:
 
     def __repr__(self) -> str:
         return f"VideoClient(base_url={self.base_url!r}, route_style={self.route_style!r})"
+
+    @property
+    def account_fingerprint(self) -> str:
+        """`account_fingerprint` of this client's key."""
+        return account_fingerprint(self._key)
 
     async def __aenter__(self) -> VideoClient:
         return self
@@ -134,7 +161,7 @@ class VideoClient:
         route, body = self.request_body(request)
         for attempt in range(1, self._submit_attempts + 1):
             try:
-                payload = await self._call("POST", route, json=body, creates_job=True)
+                response = await self._call("POST", route, json=body, creates_job=True)
                 break
             except TransientError as exc:  # certainly not accepted: safe to repeat
                 if attempt == self._submit_attempts:
@@ -142,12 +169,15 @@ class VideoClient:
                 delay = getattr(exc, "retry_after", None) or 2**attempt * random.uniform(0.5, 1.0)
                 logger.debug("Create not accepted (%s); try %d in %.1fs", exc, attempt + 1, delay)
                 await self._sleep(min(delay, 60.0))
+            except SubmissionUnknownError as exc:
+                raise SubmissionUnknownError(f"{exc} {_collect_hint(request.model)}") from None
         try:
-            generation = Generation.from_api(payload)
+            generation = Generation.from_api(_json(response))
         except ValueError as exc:
             raise SubmissionUnknownError(
-                f"The create answer for {request.model} could not be read ({exc}). The generation "
-                "may exist and be billed: check your dashboard before submitting again."
+                f"The create answer for {request.model} could not be read ({exc}; it began "
+                f"{self._excerpt(response)!r}). The generation may exist and be billed: check your "
+                f"dashboard before submitting again. {_collect_hint(request.model)}"
             ) from None
         logger.debug("Submitted %s as generation %s", request.model, generation.id)
         return generation
@@ -156,55 +186,91 @@ class VideoClient:
         """Fetch the current state of a generation once.
 
         Raises:
-            TransientError: The server or network failed, or the answer was unreadable.
+            TransientError: The server or network failed.
+            UnreadableStatusError: The answer could not be read.
         """
         route = get_model(model).route(self.route_style)
-        payload = await self._call(
-            "GET", route, params={"generation_id": generation_id}, creates_job=False
-        )
+        response = await self._call("GET", route, params={"generation_id": generation_id}, creates_job=False)
         try:
-            return Generation.from_api(payload, generation_id=generation_id)
+            return Generation.from_api(_json(response), generation_id=generation_id)
         except ValueError as exc:
-            raise TransientError(f"Unreadable status for generation {generation_id}: {exc}") from None
+            excerpt = self._excerpt(response)
+            raise UnreadableStatusError(
+                f"Unreadable status for generation {generation_id} ({exc}): {excerpt!r}",
+                generation_id=generation_id,
+                excerpt=excerpt,
+            ) from None
 
     async def wait(
         self,
         generation_id: str,
         *,
         model: str,
-        deadline_s: float = 1000.0,
+        deadline_s: float = DEFAULT_DEADLINE_S,
         on_poll: OnPoll | None = None,
         expected_s: float | None = None,
+        log: logging.Logger | logging.LoggerAdapter[logging.Logger] | None = None,
     ) -> Generation:
         """Poll a generation until it completes; see `wait_for_generation`.
 
         Args:
             expected_s: Typical seconds this generation takes, the prior the poll
                 schedule is built on; the model's catalogue value if unset.
+            log: Where warnings about the wait go (this module's logger if unset).
         """
         return await wait_for_generation(
             lambda: self.status(generation_id, model=model),
             generation_id=generation_id,
+            model=model,
             deadline_s=deadline_s,
             schedule=PollSchedule(expected_s=expected_s or get_model(model).expected_s),
             on_poll=on_poll,
             sleep=self._sleep,
+            log=log or logger,
         )
 
-    async def stream_download(self, video: Video, dest: Path, *, attempts: int = 3) -> DownloadedFile:
-        """Stream a result file to `dest` atomically; see `download_file`."""
-        return await download_file(self._http, video, dest, attempts=attempts, sleep=self._sleep)
+    async def download(
+        self, generation: Generation, output_dir: str | Path, *, default_extension: str = ".mp4", attempts: int = 3
+    ) -> DownloadedFile:
+        """Put a completed generation's file into `output_dir`, verified and atomically.
 
-    async def _call(
-        self, method: str, route: str, *, creates_job: bool, **kwargs: object
-    ) -> object:
+        The file is named after the generation id (`result_path`), with the
+        extension of its content type (`default_extension` if the API does not
+        say). A verified file already there is reused (`reused=True`); concurrent
+        downloads of one generation each write their own part file and publish
+        one file. See `save_generation`.
+
+        Raises:
+            DownloadError: The download failed or the file did not verify.
+        """
+        return await save_generation(
+            self._http, generation, output_dir, default_extension=default_extension, attempts=attempts, sleep=self._sleep
+        )
+
+    async def _call(self, method: str, route: str, *, creates_job: bool, **kwargs: object) -> httpx.Response:
         try:
             response = await self._http.request(method, route, **kwargs)  # type: ignore[arg-type]
         except httpx.TransportError as exc:
             raise error_for_transport(exc, creates_job=creates_job) from None
         if response.is_error:
             raise error_for_response(response, creates_job=creates_job, secret=self._key)
-        try:
-            return response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return None  # Generation.from_api reports an unreadable answer in context
+        return response
+
+    def _excerpt(self, response: httpx.Response) -> str:
+        """The start of an answer, for messages: one line, short, without the key."""
+        text = " ".join(response.content[: _EXCERPT * 4].decode("utf-8", "replace").split())
+        return redact(text, self._key)[:_EXCERPT]
+
+
+def _json(response: httpx.Response) -> object:
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None  # Generation.from_api reports an unreadable answer in context
+
+
+def _collect_hint(model: str) -> str:
+    return (
+        "If the dashboard lists it, finish it without paying again: "
+        f"collect_generation(generation_id='<id from the dashboard>', model={model!r})."
+    )

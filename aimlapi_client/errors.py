@@ -8,6 +8,7 @@ Every error derives from `AimlApiError`; the branch tells the caller what to do:
      │   └─ RateLimitError                  .retry_after
      ├─ SubmissionUnknownError              the POST may have been accepted: never auto-retried
      ├─ GenerationFailedError               .generation_id, .status
+     ├─ UnreadableStatusError               .generation_id, .excerpt: answers that never parse
      ├─ DownloadError                       .transient tells whether a retry may help
      └─ DeadlineExceededError               .generation_id, .waited_s
 
@@ -26,7 +27,14 @@ __all__ = [
     "RequestValidationError",
     "SubmissionUnknownError",
     "TransientError",
+    "UnreadableStatusError",
+    "collect_call",
 ]
+
+
+def collect_call(generation_id: str, model: str) -> str:
+    """The exact `collect_generation` call that finishes a paid generation by its id."""
+    return f"collect_generation(generation_id={generation_id!r}, model={model!r})"
 
 
 class AimlApiError(Exception):
@@ -98,6 +106,19 @@ class DownloadError(AimlApiError):
     ) -> None:
         super().__init__(message, status_code=status_code)
         self.transient = transient
+
+
+class UnreadableStatusError(AimlApiError):
+    """Status answers for a generation kept coming back in a shape that cannot be read.
+
+    The generation may still complete; `excerpt` is the start of the last answer
+    (without the API key).
+    """
+
+    def __init__(self, message: str, *, generation_id: str, excerpt: str) -> None:
+        super().__init__(message)
+        self.generation_id = generation_id
+        self.excerpt = excerpt
 
 
 class DeadlineExceededError(AimlApiError, TimeoutError):

@@ -71,6 +71,13 @@ class Generation(BaseModel):
         """
         if not isinstance(payload, dict):
             raise ValueError(f"expected a JSON object, got {type(payload).__name__}")
+        try:
+            return cls._from_object(payload, generation_id)
+        except (AttributeError, TypeError) as exc:  # a field of an unexpected type
+            raise ValueError(f"unexpected shape ({exc})") from None
+
+    @classmethod
+    def _from_object(cls, payload: dict[str, Any], generation_id: str | None) -> Generation:
         found_id = payload.get("id") or payload.get("generation_id") or generation_id
         if not isinstance(found_id, str | int) or found_id == "":
             raise ValueError("the response has no generation id")
@@ -79,7 +86,8 @@ class Generation(BaseModel):
             status = "queued"  # MiniMax answers a create with only {"generation_id": ...}
         if not isinstance(status, str):
             raise ValueError("the response has no status")
-        usage = (payload.get("meta") or {}).get("usage") or {}
+        meta = payload.get("meta")
+        usage = meta.get("usage") if isinstance(meta, dict) else None
         return cls(
             id=str(found_id),
             status=status,
@@ -125,3 +133,5 @@ class DownloadedFile(BaseModel):
     bytes: int
     sha256: str
     url: str
+    reused: bool = False
+    """True if a verified file was already in place (an earlier run or a twin wrote it)."""

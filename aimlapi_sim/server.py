@@ -47,25 +47,31 @@ class Emulator:
     (in the running event loop). `base_url` and `cdn_url` are set once started.
 
     Attributes:
-        api_key: The only key the API accepts.
+        api_key: The key the API accepts.
+        other_api_keys: More accepted keys, each its own account: a generation is
+            visible only to the key that paid for it (others get 404).
         generation_s: Seconds from submission to `completed`.
         video: The bytes the CDN serves for every finished video generation.
         host: The interface to listen on.
         supports_range: Whether the CDN honours Range requests.
         seed: Makes generation ids and reported credits repeatable.
+        cdn_bytes_per_s: Throttles every CDN body to this rate (a slow CDN).
     """
 
     api_key: str = "sim-key"
+    other_api_keys: tuple[str, ...] = ()
     generation_s: float = 2.0
     video: bytes = SAMPLE_VIDEO
     host: str = "127.0.0.1"
     supports_range: bool = True
     seed: int | None = None
+    cdn_bytes_per_s: float | None = None
     ledger: Ledger = field(default_factory=Ledger)
     faults: FaultPlan = field(default_factory=FaultPlan)
     base_url: str = ""
     cdn_url: str = ""
     _jobs: dict[str, Job] = field(default_factory=dict)
+    _owners: dict[str, str] = field(default_factory=dict)  # generation id -> the key that paid
     _runners: list[web.AppRunner] = field(default_factory=list)
     _thread: threading.Thread | None = None
     _loop: asyncio.AbstractEventLoop | None = None
@@ -150,7 +156,7 @@ class Emulator:
 
     async def _create(self, request: web.Request) -> web.StreamResponse:
         raw = await self._record("api", request)
-        if not self._authorized(request):
+        if not (key := self._account(request)):
             return _error(request, 401, UNAUTHORIZED)
         fault = await self._take("submit")
         if fault and not fault.after_accept and fault.kind != "fail":
@@ -176,6 +182,7 @@ class Emulator:
             rng=self._rng,
         )
         self._jobs[job.id] = job
+        self._owners[job.id] = key
         self.ledger.accept(job.id)
         if fault and fault.after_accept:
             return await self._misbehave(request, fault)
@@ -184,7 +191,7 @@ class Emulator:
 
     async def _poll(self, request: web.Request) -> web.StreamResponse:
         await self._record("api", request)
-        if not self._authorized(request):
+        if not (key := self._account(request)):
             return _error(request, 401, UNAUTHORIZED)
         generation_id = request.query.get("generation_id")
         if not generation_id:
@@ -195,7 +202,7 @@ class Emulator:
         if fault:
             return await self._misbehave(request, fault)
         job = self._jobs.get(generation_id)
-        if job is None or job.route != request.path:
+        if job is None or job.route != request.path or self._owners[job.id] != key:
             return _error(request, 404, "Generation not found")
         return web.json_response(job.state(self.cdn_url, len(self._content(job))))
 
@@ -237,13 +244,23 @@ class Emulator:
         content, content_type = self._content(job), job.content_type()
         start = _range_start(request.headers.get("Range"), len(content))
         if start is None or not self.supports_range:
-            return web.Response(body=content, content_type=content_type)
-        return web.Response(
-            status=206,
-            body=content[start:],
-            content_type=content_type,
-            headers={"Content-Range": f"bytes {start}-{len(content) - 1}/{len(content)}"},
-        )
+            return await self._send(request, content, content_type)
+        headers = {"Content-Range": f"bytes {start}-{len(content) - 1}/{len(content)}"}
+        return await self._send(request, content[start:], content_type, status=206, headers=headers)
+
+    async def _send(
+        self, request: web.Request, body: bytes, content_type: str, status: int = 200, headers: dict[str, str] | None = None
+    ) -> web.StreamResponse:
+        if self.cdn_bytes_per_s is None:
+            return web.Response(status=status, body=body, content_type=content_type, headers=headers)
+        response = web.StreamResponse(status=status, headers={"Content-Type": content_type, **(headers or {})})
+        response.content_length = len(body)
+        await response.prepare(request)
+        chunk = max(1, int(self.cdn_bytes_per_s / 20))  # 20 writes a second
+        for offset in range(0, len(body), chunk):
+            await response.write(body[offset : offset + chunk])
+            await asyncio.sleep(chunk / self.cdn_bytes_per_s)
+        return response
 
     # -- shared ----------------------------------------------------------------
 
@@ -283,8 +300,10 @@ class Emulator:
             return None
         return fault
 
-    def _authorized(self, request: web.Request) -> bool:
-        return request.headers.get("Authorization") == f"Bearer {self.api_key}"
+    def _account(self, request: web.Request) -> str | None:
+        """The accepted key a request carries, if any."""
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        return given if given in (self.api_key, *self.other_api_keys) else None
 
     async def _record(self, host: str, request: web.Request) -> bytes:
         body = await request.read()

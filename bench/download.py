@@ -1,4 +1,4 @@
-"""Download: `VideoClient.stream_download` vs `curl -o` for large files, same emulator.
+"""Download: `VideoClient.download` vs `curl -o` for large files, same emulator.
 
 The emulator runs in its own process, serving a padded MP4 of the given size.
 Prints throughput (best of N) and our peak RSS per size; ours streams to a .part
@@ -22,12 +22,13 @@ KEY = "bench-key"
 OURS = """
 import asyncio, json, sys, time
 from pathlib import Path
-from aimlapi_client import Video, VideoClient
+from aimlapi_client import Generation, Video, VideoClient
 from bench._measure import own_peak_rss_mb
-async def main(url, size, dest):
+async def main(url, size, output_dir):
+    video = Video(url=url, content_type="video/mp4", file_size=size)
     async with VideoClient("unused", base_url="http://127.0.0.1:9") as client:
         started = time.monotonic()
-        await client.stream_download(Video(url=url, content_type="video/mp4", file_size=size), Path(dest))
+        await client.download(Generation(id="bench", status="completed", video=video), Path(output_dir))
         return {"seconds": time.monotonic() - started, "peak_rss_mb": own_peak_rss_mb()}
 print(json.dumps(asyncio.run(main(sys.argv[1], int(sys.argv[2]), sys.argv[3]))))
 """
@@ -58,7 +59,7 @@ def one_size(size_mb: int, repeats: int, scratch: Path) -> str:
         url, size = asyncio.run(_result_url(f"http://127.0.0.1:{port}"))
         ours_runs, curl_runs = [], []
         for attempt in range(repeats):  # best of N, alternating: the machine is shared
-            ours_runs.append(measure(python("-c", OURS, url, str(size), str(scratch / f"ours-{attempt}.mp4"))))
+            ours_runs.append(measure(python("-c", OURS, url, str(size), str(scratch))))
             curl_runs.append(measure(python("-c", CURL, url, str(scratch / f"curl-{attempt}.mp4"))))
             for leftover in scratch.glob("*.mp4"):
                 leftover.unlink()

@@ -9,7 +9,7 @@ import httpx
 from prefect.blocks.abstract import CredentialsBlock
 from pydantic import Field, SecretStr, field_validator
 
-from aimlapi_client import DEFAULT_BASE_URL, AuthError, VideoClient, check_base_url
+from aimlapi_client import DEFAULT_BASE_URL, DEFAULT_ROUTE_STYLE, DEFAULT_TIMEOUT, AuthError, VideoClient, account_fingerprint, check_base_url
 
 __all__ = ["AimlApiCredentials", "resolve_credentials"]
 
@@ -52,7 +52,7 @@ class AimlApiCredentials(CredentialsBlock):
         description="The API's origin; change it for a proxy or the local emulator.",
     )
     route_style: Literal["legacy", "unified"] = Field(
-        default="legacy",
+        default=DEFAULT_ROUTE_STYLE,
         title="Route style",
         description=(
             "legacy: the per-provider routes of the vendor's model pages "
@@ -60,16 +60,16 @@ class AimlApiCredentials(CredentialsBlock):
         ),
     )
     connect_timeout_s: float = Field(
-        default=10.0, gt=0, title="Connect timeout (s)", description="Seconds to open a connection."
+        default=DEFAULT_TIMEOUT.connect, gt=0, title="Connect timeout (s)", description="Seconds to open a connection."
     )
     read_timeout_s: float = Field(
-        default=60.0, gt=0, title="Read timeout (s)", description="Seconds to wait for each read."
+        default=DEFAULT_TIMEOUT.read, gt=0, title="Read timeout (s)", description="Seconds to wait for each read."
     )
     write_timeout_s: float = Field(
-        default=60.0, gt=0, title="Write timeout (s)", description="Seconds to wait for each write."
+        default=DEFAULT_TIMEOUT.write, gt=0, title="Write timeout (s)", description="Seconds to wait for each write."
     )
     pool_timeout_s: float = Field(
-        default=30.0,
+        default=DEFAULT_TIMEOUT.pool,
         gt=0,
         title="Pool timeout (s)",
         description="Seconds to wait for a free connection from the pool.",
@@ -96,6 +96,11 @@ class AimlApiCredentials(CredentialsBlock):
             write=self.write_timeout_s,
             pool=self.pool_timeout_s,
         )
+
+    @property
+    def account_fingerprint(self) -> str:
+        """A one-way fingerprint of the key that tells accounts apart without revealing it."""
+        return account_fingerprint(self.api_key.get_secret_value())
 
     def get_client(self, transport: httpx.AsyncBaseTransport | None = None) -> VideoClient:
         """Return a new `VideoClient`; use it as an async context manager.
@@ -128,7 +133,7 @@ class AimlApiCredentials(CredentialsBlock):
         return cls(
             api_key=api_key,
             base_url=os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL,
-            route_style=os.environ.get(ROUTE_STYLE_ENV) or "legacy",
+            route_style=os.environ.get(ROUTE_STYLE_ENV) or DEFAULT_ROUTE_STYLE,
         )
 
 

@@ -3,6 +3,7 @@
 from ._generation import GenerationResult
 from .audio import generate_audio
 from .batch import BatchFailure, BatchSummary, generate_videos
+from .collect import CollectedGeneration, collect_generation, collect_outstanding
 from .publish import publish_video
 from .storyboard import storyboard
 from .video import generate_video
@@ -10,7 +11,10 @@ from .video import generate_video
 __all__ = [
     "BatchFailure",
     "BatchSummary",
+    "CollectedGeneration",
     "GenerationResult",
+    "collect_generation",
+    "collect_outstanding",
     "generate_audio",
     "generate_video",
     "generate_videos",

@@ -1,26 +1,41 @@
-"""The body shared by the generation flows (single, music, batch): submit, wait, download, report."""
+"""The single-generation pipeline shared by `generate_video`, `generate_audio` and
+`collect_generation`: submit (cached), then wait, download and report as task runs."""
 
 from __future__ import annotations
 
 import os
-import re
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from prefect import get_run_logger, tags
 from prefect.artifacts import acreate_markdown_artifact
-from prefect.events import emit_event
 from pydantic import BaseModel, ConfigDict
 
-from aimlapi_client import AimlApiError, Generation, RequestBase, RequestValidationError, VideoClient, get_model
+from aimlapi_client import (
+    Generation,
+    GenerationFailedError,
+    RequestBase,
+    RequestValidationError,
+    VideoClient,
+    get_model,
+    result_path,
+)
 from blocks import AimlApiCredentials, resolve_credentials
-from tasks import download_video_as_asset, result_path, save_result, submit_video, wait_for_video
+from tasks import best_effort, download_video_as_asset, submit_video, wait_for_video
 
-__all__ = ["GenerationResult", "check_writable", "generate_one", "merge_options", "run_generation", "slugify"]
+from ._events import GenerationInfo, Media, emit_generation_event, emit_unsubmitted_failure
+from ._naming import slugify
 
-Media = Literal["video", "audio"]
+__all__ = [
+    "GenerationResult",
+    "check_writable",
+    "finish_generation",
+    "merge_options",
+    "run_generation",
+    "submit_generation",
+]
+
 # Built once: every Task built costs an inspect.getsource of its function.
 _SUBMIT = {False: submit_video, True: submit_video.with_options(refresh_cache=True)}
 
@@ -34,18 +49,14 @@ class GenerationResult(BaseModel):
     model: str
     prompt: str | None
     path: str
+    """The file's absolute path."""
     url: str
     bytes: int
     sha256: str
     seconds: float
-    """Wall-clock seconds from submission to the file on disk."""
+    """Wall-clock seconds from submission (or from the start of collecting) to the file on disk."""
     credits_used: float | None = None
     """Credits the API reported for the generation, where it reports them."""
-
-
-def slugify(text: str, limit: int = 40) -> str:
-    """A short, lowercase, dash-separated form of `text` for names and keys."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:limit].rstrip("-") or "untitled"
 
 
 def merge_options(fields: dict[str, Any], options: dict[str, Any] | None) -> dict[str, Any]:
@@ -75,115 +86,131 @@ def check_writable(output_dir: str) -> None:
         raise RequestValidationError(f"output_dir {output_dir!r} must be a writable directory")
 
 
-async def run_generation(
-    request: RequestBase,
-    *,
-    media: Media,
-    output_dir: str,
-    credentials: AimlApiCredentials | str | None,
-    deadline_s: float,
-    refresh: bool,
-    expected_s: float | None,
-) -> GenerationResult:
-    """The body of the single-generation flows: check, connect, generate one."""
-    check_writable(output_dir)
-    resolved = await resolve_credentials(credentials)
-    async with resolved.get_client() as client:
-        client.request_body(request)  # a field the route lacks fails here, before paying
-        return await generate_one(
-            request, client, media=media, output_dir=output_dir, deadline_s=deadline_s, refresh=refresh, expected_s=expected_s
-        )
+def media_of(model: str) -> Media:
+    """`audio` for music models, `video` for the rest."""
+    return "audio" if get_model(model).kind == "music" else "video"
 
 
-async def generate_one(
-    request: RequestBase,
-    client: VideoClient,
-    *,
-    media: Media,
-    output_dir: str,
-    deadline_s: float,
-    refresh: bool,
-    expected_s: float | None = None,
-    in_batch: bool = False,
-    on_submitted: Callable[[bool], None] | None = None,
-) -> GenerationResult:
-    """Submit `request`, wait for it, download the result; emit events, write artifacts.
+async def submit_generation(
+    request: RequestBase, client: VideoClient, *, output_dir: str, refresh: bool
+) -> tuple[Generation, GenerationInfo, bool]:
+    """Submit through the cached `submit_video` task and emit `submitted`.
 
-    Args:
-        expected_s: Typical seconds for this generation (the poll schedule's prior);
-            the model's catalogue value if unset.
-        in_batch: Run only the submission as a task (it is what must be cached);
-            wait and download inline, without per-item artifacts or asset. Each task
-            run costs milliseconds of CPU, which adds up over thousands of items
-            (see bench/README.md); the batch reports in one table and records all
-            files as assets at the end.
-        on_submitted: Called once the generation exists, with True if it was a new
-            paid submission and False if the cache resumed an earlier one.
+    Returns:
+        The generation, what identifies it, and whether it was resumed from the
+        cache (True: nothing new was paid).
+
+    Raises:
+        AimlApiError: The submission failed; a `failed` event says whether it may
+            have been billed.
     """
-    started = time.monotonic()
     spec = get_model(request.model)
     prompt = getattr(request, "prompt", None)
-    details = {"model": request.model, "prompt": prompt}
-    generation: Generation | None = None
     try:
         with tags("aimlapi", request.model, spec.provider):
             state = await _SUBMIT[refresh](request, client, return_state=True)
-            generation = await state.aresult()
-            resumed = state.name == "Cached"  # an earlier run's generation: nothing new was paid
-            if on_submitted is not None:
-                on_submitted(not resumed)
-            _emit(media, "submitted", generation.id, **details, resumed=resumed)
-            if in_batch:
-                generation = await client.wait(
-                    generation.id, model=request.model, deadline_s=deadline_s, expected_s=expected_s
-                )
-                downloaded = await save_result(generation, client, output_dir, spec.extension, get_run_logger())
-            else:
-                generation = await wait_for_video(generation.id, request.model, client, deadline_s, expected_s=expected_s)
-                path = result_path(generation, output_dir, spec.extension)
-                download = download_video_as_asset(path, f"{request.model}: {prompt or ''}")
-                downloaded = await download(generation, client, output_dir, spec.extension)
-    except AimlApiError as exc:
-        _emit(media, "failed", generation.id if generation else None, **details, error=str(exc))
+        generation: Generation = await state.aresult()
+    except Exception as exc:
+        emit_unsubmitted_failure(media_of(request.model), request.model, prompt, exc)
         raise
-    result = GenerationResult(
-        generation_id=generation.id,
-        prompt=prompt,
-        model=request.model,
-        path=downloaded.path,
+    resumed = state.name == "Cached"
+    info = GenerationInfo.of(
+        generation.id, media=media_of(request.model), model=request.model, prompt=prompt, client=client, output_dir=output_dir
+    )
+    emit_generation_event("submitted", info, resumed=resumed)
+    return generation, info, resumed
+
+
+def result_of(info: GenerationInfo, generation: Generation, downloaded: Any, started: float) -> GenerationResult:
+    """The flow result for a generation whose file is on disk."""
+    return GenerationResult(
+        generation_id=info.generation_id,
+        model=info.model,
+        prompt=info.prompt,
+        path=str(Path(downloaded.path).resolve()),
         url=downloaded.url,
         bytes=downloaded.bytes,
         sha256=downloaded.sha256,
         seconds=round(time.monotonic() - started, 3),
         credits_used=generation.credits_used,
     )
-    if not in_batch:
-        await acreate_markdown_artifact(
-            key=f"aimlapi-{media}-{slugify(request.model, 30)}",
-            markdown=_summary(media, result, request.to_api()),
-            description=f"{request.model}: {(prompt or '')[:80]}",
-        )
-        get_run_logger().info("%s ready: %s", media.capitalize(), result.path)
-    _emit(media, "completed", result.generation_id, **details, path=result.path, url=result.url, bytes=result.bytes)
+
+
+def failed_details(exc: BaseException) -> dict[str, Any]:
+    """The `failed` event's details: `final` when the generation itself failed (nothing to collect)."""
+    return {"error": f"{type(exc).__name__}: {exc}", "final": isinstance(exc, GenerationFailedError)}
+
+
+async def finish_generation(
+    info: GenerationInfo,
+    client: VideoClient,
+    *,
+    deadline_s: float,
+    expected_s: float | None,
+    started: float,
+    parameters: dict[str, Any] | None = None,
+) -> GenerationResult:
+    """Wait for a paid generation, download it, write the artifact, emit the events.
+
+    Args:
+        parameters: The request's fields, shown in the artifact (None when collecting by id).
+    """
+    spec = get_model(info.model)
+    try:
+        with tags("aimlapi", info.model, spec.provider):
+            generation = await wait_for_video(info.generation_id, info.model, client, deadline_s, expected_s=expected_s)
+            path = result_path(generation, info.output_dir, spec.extension)
+            download = download_video_as_asset(path, f"{info.model}: {info.prompt or ''}")
+            downloaded = await download(generation, client, info.output_dir, spec.extension)
+    except Exception as exc:
+        emit_generation_event("failed", info, **failed_details(exc))
+        raise
+    result = result_of(info, generation, downloaded, started)
+    logger = get_run_logger()
+    await best_effort(
+        acreate_markdown_artifact(
+            key=f"aimlapi-{info.media}-{slugify(info.model, 30)}",
+            markdown=_summary(info.media, result, parameters),
+            description=f"{info.model}: {(info.prompt or '')[:80]}",
+        ),
+        "writing the result artifact",
+        logger,
+    )
+    emit_generation_event("completed", info, path=result.path, url=result.url, bytes=result.bytes)
+    logger.info("%s ready: %s", info.media.capitalize(), result.path)
     return result
 
 
-def _emit(media: Media, what: str, generation_id: str | None, **payload: Any) -> None:
-    resource = {
-        "prefect.resource.id": f"aimlapi.generation.{generation_id or 'unsubmitted'}",
-        "prefect.resource.name": slugify(str(payload.get("prompt") or payload.get("model"))),
-        "aimlapi.model": str(payload.get("model")),
-    }
-    emit_event(event=f"aimlapi.{media}.{what}", resource=resource, payload={"generation_id": generation_id, **payload})
+async def run_generation(
+    request: RequestBase,
+    *,
+    output_dir: str,
+    credentials: AimlApiCredentials | str | None,
+    deadline_s: float,
+    refresh: bool,
+    expected_s: float | None,
+) -> GenerationResult:
+    """The body of the single-generation flows: check, connect, submit, finish."""
+    check_writable(output_dir)
+    resolved = await resolve_credentials(credentials)
+    async with resolved.get_client() as client:
+        client.request_body(request)  # a field the route lacks fails here, before paying
+        started = time.monotonic()
+        _, info, _ = await submit_generation(request, client, output_dir=output_dir, refresh=refresh)
+        return await finish_generation(
+            info, client, deadline_s=deadline_s, expected_s=expected_s, started=started, parameters=request.to_api()
+        )
 
 
-def _summary(media: Media, result: GenerationResult, request: dict[str, Any]) -> str:
-    rows = "\n".join(f"| `{name}` | {value} |" for name, value in request.items() if name != "prompt")
+def _summary(media: Media, result: GenerationResult, parameters: dict[str, Any] | None) -> str:
     credits = f"\n- Credits used: {result.credits_used:,.0f}" if result.credits_used is not None else ""
-    return (
+    text = (
         f"# {media.capitalize()} generated\n\n**Prompt:** {result.prompt or '(none)'}\n\n"
         f"- {media.capitalize()}: [{result.url}]({result.url})\n- Local file: `{result.path}` "
         f"({result.bytes:,} bytes, sha256 `{result.sha256[:16]}…`)\n"
-        f"- Generation id: `{result.generation_id}`\n- Took {result.seconds:.1f} s{credits}\n\n"
-        f"| parameter | value |\n|---|---|\n{rows}\n"
+        f"- Generation id: `{result.generation_id}`\n- Took {result.seconds:.1f} s{credits}\n"
     )
+    if parameters:
+        rows = "\n".join(f"| `{name}` | {value} |" for name, value in parameters.items() if name != "prompt")
+        text += f"\n| parameter | value |\n|---|---|\n{rows}\n"
+    return text

@@ -7,10 +7,12 @@ from typing import Any
 from prefect import flow
 from prefect.runtime import flow_run
 
-from aimlapi_client import RequestValidationError, build_request, get_model
+from aimlapi_client import DEFAULT_DEADLINE_S, RequestValidationError, build_request, get_model
 from blocks import AimlApiCredentials
 
-from ._generation import GenerationResult, merge_options, run_generation, slugify
+from ._events import report_abandoned
+from ._generation import GenerationResult, merge_options, run_generation
+from ._naming import slugify
 
 __all__ = ["generate_audio"]
 
@@ -20,7 +22,12 @@ def _run_name() -> str:
     return f"generate-audio/{parameters.get('model', 'google/lyria2')}/{slugify(str(parameters.get('prompt', '')))}"
 
 
-@flow(name="generate-audio", flow_run_name=_run_name)
+@flow(
+    name="generate-audio",
+    flow_run_name=_run_name,
+    on_cancellation=[report_abandoned],
+    on_crashed=[report_abandoned],
+)
 async def generate_audio(
     prompt: str,
     model: str = "google/lyria2",
@@ -29,7 +36,7 @@ async def generate_audio(
     options: dict[str, Any] | None = None,
     output_dir: str = "audio",
     credentials: AimlApiCredentials | str | None = None,
-    deadline_s: float = 600.0,
+    deadline_s: float = DEFAULT_DEADLINE_S,
     expected_s: float | None = None,
     refresh: bool = False,
 ) -> GenerationResult:
@@ -59,7 +66,6 @@ async def generate_audio(
     request = build_request(model, **merge_options(fields, options))
     return await run_generation(
         request,
-        media="audio",
         output_dir=output_dir,
         credentials=credentials,
         deadline_s=deadline_s,

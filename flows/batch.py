@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 from prefect import flow, get_run_logger
+from prefect.client.orchestration import get_client
+from prefect.exceptions import ObjectNotFound
 from prefect.artifacts import acreate_table_artifact
 from prefect.concurrency.asyncio import concurrency, rate_limit
 from prefect.runtime import flow_run
 from pydantic import BaseModel, ConfigDict, Field
 
 from aimlapi_client import (
+    DEFAULT_DEADLINE_S,
     AnyRequest,
+    Generation,
     RequestBase,
     RequestValidationError,
     SubmissionUnknownError,
@@ -24,9 +29,10 @@ from aimlapi_client import (
     get_model,
 )
 from blocks import AimlApiCredentials, resolve_credentials
-from tasks import record_assets
+from tasks import best_effort, record_assets
 
-from ._generation import GenerationResult, check_writable, generate_one
+from ._events import GenerationInfo, emit_generation_event, report_abandoned
+from ._generation import GenerationResult, check_writable, failed_details, result_of, submit_generation
 
 __all__ = ["BatchFailure", "BatchSummary", "generate_videos"]
 
@@ -41,6 +47,9 @@ class BatchFailure(BaseModel):
     prompt: str | None
     error: str
     submitted: bool = Field(description="Whether a paid generation was started for it.")
+    maybe_billed: bool = Field(
+        False, description="The create got no answer: a generation may exist and be billed (see the dashboard)."
+    )
 
 
 class BatchSummary(BaseModel):
@@ -52,6 +61,9 @@ class BatchSummary(BaseModel):
     failed: list[BatchFailure]
     not_submitted: list[int] = Field(description="Items left out by max_new_submissions.")
     new_submissions: int
+    maybe_billed: list[int] = Field(
+        default_factory=list, description="Items whose create got no answer: they may have been billed."
+    )
     credits_used: float | None = Field(description="Sum of the credits the API reported; None if it reported none.")
     seconds: float
 
@@ -104,14 +116,25 @@ class _Item:
     error: Exception | None = None
     submitted: bool = False  # a generation exists for it (new or resumed)
     paid: bool = False  # this run started a new paid generation for it
+    maybe_billed: bool = False  # the create got no answer: it may exist and be billed
     skipped: bool = False  # left out by max_new_submissions
+    same_as: int | None = None  # a duplicate of this earlier item: it shares that item's generation
+
+    def copy_outcome(self, first: _Item) -> None:
+        self.result, self.error, self.submitted, self.skipped = first.result, first.error, first.submitted, first.skipped
+        self.same_as = first.index
 
 
 def _run_name() -> str:
     return f"generate-videos/{len(flow_run.parameters.get('items', []))}-items"
 
 
-@flow(name="generate-videos", flow_run_name=_run_name)
+@flow(
+    name="generate-videos",
+    flow_run_name=_run_name,
+    on_cancellation=[report_abandoned],
+    on_crashed=[report_abandoned],
+)
 async def generate_videos(
     items: list[AnyRequest],
     output_dir: str = "videos",
@@ -120,14 +143,16 @@ async def generate_videos(
     concurrency_limit: str | None = None,
     submit_rate_limit: str | None = None,
     max_new_submissions: int | None = None,
-    deadline_s: float = 1000.0,
+    deadline_s: float = DEFAULT_DEADLINE_S,
     expected_s: float | None = None,
     refresh: bool = False,
 ) -> BatchSummary:
     """Generate many videos (or music) at once; one failure does not stop the others.
 
-    Each item goes through the same cached, resumable submit/wait/download as
+    Each item goes through the same cached, resumable submission as
     `generate_video`; re-running a batch resumes every generation already paid for.
+    Identical items are generated once and share the file. Every item settles
+    (done, failed, or not submitted) before the flow returns.
 
     Args:
         items: The requests, e.g. `[{"model": "google/veo3", "prompt": "..."}, ...]`.
@@ -153,39 +178,56 @@ async def generate_videos(
     if max_concurrency < 1:
         raise RequestValidationError(f"max_concurrency must be at least 1; got {max_concurrency}")
     check_writable(output_dir)
+    await _check_limits_exist(concurrency_limit=concurrency_limit, submit_rate_limit=submit_rate_limit)
     resolved = await resolve_credentials(credentials)
     bound = asyncio.Semaphore(max_concurrency)
     guard = _SpendGuard(max_new_submissions)
     batch = [_Item(index, request) for index, request in enumerate(items)]
+    logger = get_run_logger()
 
     async def run(item: _Item, client: VideoClient) -> None:
-        def submitted(paid: bool) -> None:
-            item.submitted, item.paid = True, paid
-            guard.settle(paid)
+        reserved = False
+        try:
+            async with bound, _global_slot(concurrency_limit):
+                if not await guard.reserve():
+                    item.skipped = True
+                    return
+                reserved = True
+                if submit_rate_limit:
+                    await rate_limit(submit_rate_limit, strict=True)
+                try:
+                    generation, info, resumed = await submit_generation(
+                        item.request, client, output_dir=output_dir, refresh=refresh
+                    )
+                except SubmissionUnknownError:
+                    item.maybe_billed = True
+                    raise
+                item.submitted, item.paid, reserved = True, not resumed, False
+                guard.settle(paid=item.paid)
+                item.result = await _finish_inline(info, generation, client, deadline_s, expected_s, started)
+        except Exception as exc:  # reported per item; the others go on
+            item.error = exc
+        finally:
+            if reserved:  # ended before a generation id came back
+                guard.settle(paid=item.maybe_billed)
 
-        async with bound, _global_slot(concurrency_limit):
-            if not await guard.reserve():
-                item.skipped = True
-                return
-            if submit_rate_limit:
-                await rate_limit(submit_rate_limit, strict=True)
-            media = "audio" if get_model(item.request.model).kind == "music" else "video"
-            try:
-                item.result = await generate_one(
-                    item.request, client, media=media, output_dir=output_dir, deadline_s=deadline_s,
-                    refresh=refresh, expected_s=expected_s, in_batch=True, on_submitted=submitted,
-                )
-            except Exception as exc:  # reported per item; the others go on
-                item.error = exc
-                if not item.submitted:  # an unanswered create may still have been billed
-                    guard.settle(paid=isinstance(exc, SubmissionUnknownError))
-
+    firsts: dict[str, _Item] = {}
     async with resolved.get_client() as client:
-        for request in items:
-            client.request_body(request)  # a field the route lacks fails here, before paying
-        await asyncio.gather(*(run(item, client) for item in batch))
+        for item in batch:
+            route, body = client.request_body(item.request)  # a field the route lacks fails here, before paying
+            first = firsts.setdefault(json.dumps([route, body], sort_keys=True), item)
+            item.same_as = None if first is item else first.index
+        # Every item settles inside run(); the client closes only after all have.
+        await asyncio.gather(*(run(item, client) for item in batch if item.same_as is None))
+    for item in batch:
+        if item.same_as is not None:
+            item.copy_outcome(batch[item.same_as])
 
-    await record_assets({r.path: f"{r.model}: {r.prompt or ''}" for r in (item.result for item in batch) if r})
+    await best_effort(
+        record_assets({r.path: f"{r.model}: {r.prompt or ''}" for r in (item.result for item in batch) if r}),
+        "recording the files as assets",
+        logger,
+    )
     summary = BatchSummary(
         succeeded=[item.result for item in batch if item.result],
         failed=[
@@ -195,33 +237,76 @@ async def generate_videos(
                 prompt=getattr(item.request, "prompt", None),
                 error=f"{type(item.error).__name__}: {item.error}",
                 submitted=item.submitted,
+                maybe_billed=item.maybe_billed,
             )
             for item in batch
             if item.error
         ],
         not_submitted=[item.index for item in batch if item.skipped],
         new_submissions=sum(item.paid for item in batch),
-        credits_used=_total([item.result.credits_used for item in batch if item.result]),
+        maybe_billed=[item.index for item in batch if item.maybe_billed],
+        credits_used=_total([item.result.credits_used for item in batch if item.result and item.same_as is None]),
         seconds=round(time.monotonic() - started, 3),
     )
-    await acreate_table_artifact(
-        key="aimlapi-batch",
-        table=[_row(item) for item in batch],
-        description=(
-            f"{len(summary.succeeded)} of {len(items)} generated, {summary.new_submissions} new submissions, "
-            f"credits used: {'not reported' if summary.credits_used is None else f'{summary.credits_used:,.0f}'}"
+    await best_effort(
+        acreate_table_artifact(
+            key="aimlapi-batch",
+            table=[_row(item) for item in batch],
+            description=(
+                f"{len(summary.succeeded)} of {len(items)} generated, {summary.new_submissions} new submissions, "
+                f"{len(summary.maybe_billed)} maybe billed without an id, credits used: "
+                f"{'not reported' if summary.credits_used is None else f'{summary.credits_used:,.0f}'}"
+            ),
         ),
+        "writing the batch table",
+        logger,
     )
-    get_run_logger().info(
-        "Batch done: %d succeeded, %d failed, %d not submitted, %d new submissions",
-        len(summary.succeeded), len(summary.failed), len(summary.not_submitted), summary.new_submissions,
-    )
+    logger.info(
+        "Batch done: %d succeeded, %d failed (%d maybe billed), %d not submitted, %d new submissions",
+        len(summary.succeeded), len(summary.failed), len(summary.maybe_billed), len(summary.not_submitted),
+        summary.new_submissions,
+    )  # fmt: skip
     return summary
+
+
+async def _finish_inline(
+    info: GenerationInfo, generation: Generation, client: VideoClient, deadline_s: float, expected_s: float | None, started: float
+) -> GenerationResult:
+    """Wait and download without task runs of their own (each costs milliseconds of CPU,
+    which adds up over thousands of items: see bench/README.md); the batch reports in
+    one table and records all files as assets at the end."""
+    logger = get_run_logger()
+    try:
+        generation = await client.wait(
+            generation.id, model=info.model, deadline_s=deadline_s, expected_s=expected_s, log=logger
+        )
+        downloaded = await client.download(generation, info.output_dir, default_extension=get_model(info.model).extension)
+    except Exception as exc:
+        emit_generation_event("failed", info, **failed_details(exc))
+        raise
+    result = result_of(info, generation, downloaded, started)
+    emit_generation_event("completed", info, path=result.path, url=result.url, bytes=result.bytes)
+    return result
 
 
 def _total(credits: list[float | None]) -> float | None:
     reported = [value for value in credits if value is not None]
     return sum(reported) if reported else None
+
+
+async def _check_limits_exist(**limits: str | None) -> None:
+    """Fail before paying if a named global concurrency limit does not exist."""
+    async with get_client() as prefect:
+        for parameter, name in limits.items():
+            if name is None:
+                continue
+            try:
+                await prefect.read_global_concurrency_limit_by_name(name)
+            except ObjectNotFound:
+                raise RequestValidationError(
+                    f"{parameter}: no global concurrency limit named {name!r} on this Prefect server; "
+                    f"create it first, e.g. `prefect gcl create {name} --limit 20`"
+                ) from None
 
 
 @contextlib.asynccontextmanager
@@ -238,8 +323,11 @@ def _row(item: _Item) -> dict[str, Any]:
     if item.result:
         status, detail = "done", item.result.path
     elif item.error:
-        status, detail = "failed", f"{type(item.error).__name__}: {str(item.error)[:200]}"
+        status = "failed, maybe billed" if item.maybe_billed else "failed"
+        detail = f"{type(item.error).__name__}: {str(item.error)[:200]}"
     else:
         status, detail = "not submitted (max_new_submissions)", ""
-    credits = item.result.credits_used if item.result else None
+    if item.same_as is not None:
+        status += f" (same request as #{item.same_as})"
+    credits = item.result.credits_used if item.result and item.same_as is None else None
     return row | {"status": status, "file or error": detail, "new submission": item.paid, "credits": credits}

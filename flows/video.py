@@ -7,10 +7,12 @@ from typing import Any
 from prefect import flow
 from prefect.runtime import flow_run
 
-from aimlapi_client import RequestValidationError, build_request, get_model
+from aimlapi_client import DEFAULT_DEADLINE_S, RequestValidationError, build_request, get_model
 from blocks import AimlApiCredentials
 
-from ._generation import GenerationResult, merge_options, run_generation, slugify
+from ._events import report_abandoned
+from ._generation import GenerationResult, merge_options, run_generation
+from ._naming import slugify
 
 __all__ = ["generate_video"]
 
@@ -21,7 +23,12 @@ def _run_name() -> str:
     return f"generate-video/{parameters.get('model', 'google/veo3')}/{slugify(str(subject))}"
 
 
-@flow(name="generate-video", flow_run_name=_run_name)
+@flow(
+    name="generate-video",
+    flow_run_name=_run_name,
+    on_cancellation=[report_abandoned],
+    on_crashed=[report_abandoned],
+)
 async def generate_video(
     prompt: str | None = None,
     model: str = "google/veo3",
@@ -36,7 +43,7 @@ async def generate_video(
     options: dict[str, Any] | None = None,
     output_dir: str = "videos",
     credentials: AimlApiCredentials | str | None = None,
-    deadline_s: float = 1000.0,
+    deadline_s: float = DEFAULT_DEADLINE_S,
     expected_s: float | None = None,
     refresh: bool = False,
 ) -> GenerationResult:
@@ -85,7 +92,6 @@ async def generate_video(
     request = build_request(model, **merge_options(fields, options))
     return await run_generation(
         request,
-        media="video",
         output_dir=output_dir,
         credentials=credentials,
         deadline_s=deadline_s,

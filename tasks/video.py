@@ -7,36 +7,32 @@ its task runs (`async with credentials.get_client() as client: ...`).
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from prefect import Task, get_run_logger, task
 from prefect.artifacts import acreate_progress_artifact, aupdate_progress_artifact
-from prefect.assets import Asset, AssetProperties
+from prefect.assets import Asset, AssetProperties, materialize
 from prefect.cache_policies import NO_CACHE
-from prefect.tasks import MaterializingTask
 
 from aimlapi_client import (
+    DEFAULT_DEADLINE_S,
     DownloadedFile,
     Generation,
     RequestBase,
     TransientError,
     VideoClient,
-    file_sha256,
     get_model,
-    result_extension,
-    safe_file_name,
 )
 
 from ._cache import SUBMIT_CACHE
+from ._reporting import best_effort
 
 __all__ = [
     "download_video",
     "download_video_as_asset",
     "record_assets",
-    "result_path",
-    "save_result",
     "submit_video",
     "wait_for_video",
 ]
@@ -69,10 +65,10 @@ async def _retry_if_transient(task, task_run, state) -> bool:  # noqa: ANN001 - 
 async def submit_video(request: RequestBase, client: VideoClient) -> Generation:
     """Start one paid generation and return it without waiting.
 
-    The result is persisted and cached on the request (for 24 hours), so a re-run
-    or retry of the flow with the same request resumes this generation instead of
-    paying again. Call `submit_video.with_options(refresh_cache=True)` to force a
-    new generation.
+    The result is persisted and cached on the request and the account (for 24
+    hours), so a re-run or retry of the flow with the same request resumes this
+    generation instead of paying again. Call
+    `submit_video.with_options(refresh_cache=True)` to force a new generation.
 
     Args:
         request: The validated request, e.g. from `aimlapi_client.build_request`.
@@ -89,10 +85,13 @@ async def wait_for_video(
     generation_id: str,
     model: str,
     client: VideoClient,
-    deadline_s: float = 1000.0,
+    deadline_s: float = DEFAULT_DEADLINE_S,
     expected_s: float | None = None,
 ) -> Generation:
     """Poll a generation until it completes, keeping a progress artifact current.
+
+    The progress artifact is a courtesy: if the Prefect API fails to take it, a
+    WARNING is logged and the wait goes on.
 
     Args:
         generation_id: The id `submit_video` returned.
@@ -104,11 +103,16 @@ async def wait_for_video(
 
     Raises:
         GenerationFailedError: The generation failed.
-        DeadlineExceededError: It did not finish in time; wait again with its id.
+        UnreadableStatusError: The API's answers about it could not be read.
+        DeadlineExceededError: It did not finish in time; `collect_generation` finishes it.
     """
     logger = get_run_logger()
     expected_s = expected_s or get_model(model).expected_s
-    artifact_id = await acreate_progress_artifact(progress=0.0, description=f"Generation {generation_id} ({model})")
+    artifact_id = await best_effort(
+        acreate_progress_artifact(progress=0.0, description=f"Generation {generation_id} ({model})"),
+        "creating the progress artifact",
+        logger,
+    )
     polls, last_status = 0, None
 
     async def on_poll(generation: Generation, elapsed: float) -> None:
@@ -118,10 +122,13 @@ async def wait_for_video(
         if generation.status != last_status:
             logger.info("Generation %s: %s -> %s after %.0fs", generation_id, last_status or "submitted", generation.status, elapsed)
             last_status = generation.status
-        progress = 100.0 if generation.state == "completed" else min(99.0, 100.0 * elapsed / expected_s)
-        await aupdate_progress_artifact(artifact_id, progress=progress)
+        if artifact_id is not None:
+            progress = 100.0 if generation.state == "completed" else min(99.0, 100.0 * elapsed / expected_s)
+            await aupdate_progress_artifact(artifact_id, progress=progress)  # failures: logged by the wait
 
-    return await client.wait(generation_id, model=model, deadline_s=deadline_s, on_poll=on_poll, expected_s=expected_s)
+    return await client.wait(
+        generation_id, model=model, deadline_s=deadline_s, on_poll=on_poll, expected_s=expected_s, log=logger
+    )
 
 
 # Never cached: the file on disk is the cache, checked on every call.
@@ -132,40 +139,17 @@ async def download_video(
     """Download a completed generation's file (video or audio) into `output_dir`, atomically.
 
     The file is named after the generation id, with the extension of its content
-    type (`default_extension` if the API does not say). If a complete file of that
-    name is already there, it is reused instead of downloaded again.
+    type (`default_extension` if the API does not say). A verified file of that
+    name is reused instead of downloaded again; runs downloading the same
+    generation at once each write their own part file and publish one file.
 
     Raises:
         DownloadError: The download failed or the file did not verify.
     """
-    return await save_result(generation, client, output_dir, default_extension, get_run_logger())
-
-
-async def save_result(
-    generation: Generation,
-    client: VideoClient,
-    output_dir: str | Path,
-    default_extension: str = ".mp4",
-    logger: logging.Logger | logging.LoggerAdapter | None = None,
-) -> DownloadedFile:
-    """What `download_video` does, callable without a task run (batches use it)."""
-    logger = logger or logging.getLogger(__name__)
-    dest = result_path(generation, output_dir, default_extension)
-    video = generation.video
-    if dest.is_file() and (video.file_size is None or dest.stat().st_size == video.file_size):
-        logger.info("Reusing %s, downloaded before", dest)
-        return DownloadedFile(path=str(dest), bytes=dest.stat().st_size, sha256=file_sha256(dest), url=video.url)
-    downloaded = await client.stream_download(video, dest)
-    logger.info("Saved %s (%d bytes)", dest, downloaded.bytes)
+    downloaded = await client.download(generation, output_dir, default_extension=default_extension)
+    verb = "Reusing" if downloaded.reused else "Saved"
+    get_run_logger().info("%s %s (%d bytes)", verb, downloaded.path, downloaded.bytes)
     return downloaded
-
-
-def result_path(generation: Generation, output_dir: str | Path, default_extension: str = ".mp4") -> Path:
-    """Where `download_video` puts a generation's file: named after its id."""
-    if generation.video is None:
-        raise ValueError(f"Generation {generation.id} has no result to download")
-    extension = result_extension(generation.video, default_extension)
-    return Path(output_dir) / safe_file_name(generation.id, extension)
 
 
 def _file_asset(path: str | Path, description: str) -> Asset:
@@ -177,16 +161,15 @@ def _file_asset(path: str | Path, description: str) -> Asset:
     )
 
 
-def download_video_as_asset(path: Path, description: str) -> Task:
+def download_video_as_asset(path: Path, description: str) -> Task[Any, Any]:
     """`download_video`, recorded as a materialization of the file at `path`."""
-    return MaterializingTask(
-        fn=download_video.fn,
-        assets=[_file_asset(path, description)],
-        materialized_by="aimlapi",
+    return materialize(
+        _file_asset(path, description),
+        by="aimlapi",
         name=download_video.name,
         task_run_name=download_video.task_run_name,
         cache_policy=NO_CACHE,
-    )
+    )(download_video.fn)
 
 
 async def record_assets(files: dict[str, str]) -> None:
@@ -194,9 +177,7 @@ async def record_assets(files: dict[str, str]) -> None:
     if not files:
         return
     assets = [_file_asset(path, description) for path, description in files.items()]
-    recorder = MaterializingTask(
-        fn=_files_recorded, assets=assets, materialized_by="aimlapi", name="record-assets", cache_policy=NO_CACHE
-    )
+    recorder = materialize(*assets, by="aimlapi", name="record-assets", cache_policy=NO_CACHE)(_files_recorded)
     await recorder(len(files))
 
 

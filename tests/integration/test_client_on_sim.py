@@ -17,7 +17,7 @@ from aimlapi_client import (
     TransientError,
     Veo3Request,
     VideoClient,
-    safe_file_name,
+    result_path,
 )
 from aimlapi_sim import SAMPLE_VIDEO, padded_video
 from aimlapi_sim.pytest_plugin import SIM_API_KEY
@@ -40,8 +40,9 @@ async def client(aimlapi_sim):
 async def test_submit_wait_download_end_to_end(client, aimlapi_sim, tmp_path):
     generation = await client.submit(REQUEST)
     done = await client.wait(generation.id, model="google/veo3", deadline_s=30)
-    dest = tmp_path / safe_file_name(done.id, ".mp4")
-    downloaded = await client.stream_download(done.video, dest)
+    dest = result_path(done, tmp_path)
+    downloaded = await client.download(done, tmp_path)
+    assert dest.name == done.id.replace(":", "_") + ".mp4"
     assert dest.read_bytes() == SAMPLE_VIDEO
     assert downloaded.sha256 == hashlib.sha256(SAMPLE_VIDEO).hexdigest()
     assert list(tmp_path.iterdir()) == [dest]
@@ -106,8 +107,8 @@ async def test_truncated_download_resumes_with_a_range_request(client, aimlapi_s
     aimlapi_sim.video = padded_video(256 * 1024)
     done = await client.wait((await client.submit(REQUEST)).id, model="google/veo3", deadline_s=30)
     aimlapi_sim.faults.add("cdn", "truncate", fraction=0.4)
-    dest = tmp_path / "clip.mp4"
-    downloaded = await client.stream_download(done.video, dest)
+    dest = result_path(done, tmp_path)
+    downloaded = await client.download(done, tmp_path)
     assert dest.read_bytes() == aimlapi_sim.video
     assert downloaded.sha256 == hashlib.sha256(aimlapi_sim.video).hexdigest()
     first, second = aimlapi_sim.ledger.of("cdn")
@@ -121,19 +122,19 @@ async def test_truncated_download_starts_over_when_the_cdn_ignores_ranges(client
     aimlapi_sim.supports_range = False
     done = await client.wait((await client.submit(REQUEST)).id, model="google/veo3", deadline_s=30)
     aimlapi_sim.faults.add("cdn", "truncate", fraction=0.4)
-    downloaded = await client.stream_download(done.video, tmp_path / "clip.mp4")
-    assert (tmp_path / "clip.mp4").read_bytes() == aimlapi_sim.video
+    downloaded = await client.download(done, tmp_path)
+    assert result_path(done, tmp_path).read_bytes() == aimlapi_sim.video
     assert downloaded.sha256 == hashlib.sha256(aimlapi_sim.video).hexdigest()
     assert "Range" in aimlapi_sim.ledger.of("cdn")[-1].headers  # asked, got the whole file
-    assert list(tmp_path.iterdir()) == [tmp_path / "clip.mp4"]
+    assert list(tmp_path.iterdir()) == [result_path(done, tmp_path)]
 
 
 async def test_a_stalled_body_times_out_and_resumes(client, aimlapi_sim, tmp_path):
     aimlapi_sim.video = padded_video(512 * 1024)
     done = await client.wait((await client.submit(REQUEST)).id, model="google/veo3", deadline_s=30)
     aimlapi_sim.faults.add("cdn", "stall", fraction=0.5, seconds=3)  # longer than the 1 s read timeout
-    await client.stream_download(done.video, tmp_path / "clip.mp4")
-    assert (tmp_path / "clip.mp4").read_bytes() == aimlapi_sim.video
+    await client.download(done, tmp_path)
+    assert result_path(done, tmp_path).read_bytes() == aimlapi_sim.video
     first, second = aimlapi_sim.ledger.of("cdn")
     assert "Range" in second.headers and "Range" not in first.headers
 
@@ -166,15 +167,15 @@ async def test_failed_downloads_leave_nothing_on_disk(client, aimlapi_sim, tmp_p
     done = await client.wait((await client.submit(REQUEST)).id, model="google/veo3", deadline_s=30)
     aimlapi_sim.faults.add("cdn", **fault)
     with pytest.raises(DownloadError, match=message):
-        await client.stream_download(done.video, tmp_path / "clip.mp4")
+        await client.download(done, tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
 async def test_a_non_http_video_url_is_refused(client, tmp_path):
-    from aimlapi_client import Video
+    from aimlapi_client import Generation, Video
 
     with pytest.raises(DownloadError, match="file"):
-        await client.stream_download(Video(url="file:///etc/passwd"), tmp_path / "x.mp4")
+        await client.download(Generation(id="x", status="completed", video=Video(url="file:///etc/passwd")), tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -15,6 +15,7 @@ from aimlapi_client import (
     RequestValidationError,
     SubmissionUnknownError,
     TransientError,
+    UnreadableStatusError,
     Veo3Request,
     VideoClient,
 )
@@ -151,12 +152,42 @@ async def test_a_5xx_on_status_is_transient(router, status_code):
             await client.status("g-1", model="google/veo3")
 
 
-@pytest.mark.parametrize("body", ["not json", json.dumps({"id": "g-1"}), json.dumps([1, 2])])
-async def test_an_unreadable_status_is_transient(router, body):
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        json.dumps({"id": "g-1"}),
+        json.dumps([1, 2]),
+        json.dumps({"id": {"nested": 1}, "status": "queued"}),
+        json.dumps({"id": "g-1", "status": "completed", "video": {"url": "https://cdn.test/v.mp4", "file_size": -1}}),
+        json.dumps({"id": "g-1", "status": ["queued"]}),
+    ],
+)
+async def test_an_unreadable_status_names_the_generation_and_what_came_back(router, body):
     router.get(ROUTE).respond(200, text=body)
     async with client_on(router) as client:
-        with pytest.raises(TransientError, match="g-1"):
+        with pytest.raises(UnreadableStatusError, match="g-1") as caught:
             await client.status("g-1", model="google/veo3")
+    assert caught.value.generation_id == "g-1"
+    assert caught.value.excerpt == " ".join(body.split())[:200]
+
+
+async def test_odd_optional_fields_do_not_make_a_status_unreadable(router):
+    router.get(ROUTE).respond(200, json={"id": "g-1", "status": "queued", "meta": "usage", "error": {"detail": [5]}})
+    async with client_on(router) as client:
+        generation = await client.status("g-1", model="google/veo3")  # once an AttributeError
+    assert generation.state == "pending" and generation.credits_used is None
+
+
+async def test_an_unreadable_status_excerpt_is_short_one_line_and_key_free(router):
+    router.get(ROUTE).respond(200, text=f"<html>\n<p>Gateway says: Bearer {KEY}</p>\n" + "x" * 5000)
+    async with client_on(router) as client:
+        with pytest.raises(UnreadableStatusError) as caught:
+            await client.status("g-1", model="google/veo3")
+    excerpt = caught.value.excerpt
+    assert KEY not in str(caught.value) and KEY not in excerpt
+    assert "\n" not in excerpt and len(excerpt) <= 200
+    assert excerpt.startswith("<html> <p>Gateway says: Bearer ***</p>")
 
 
 async def test_the_key_never_appears_in_errors_or_reprs(router):
@@ -208,13 +239,13 @@ async def test_a_503_with_retry_after_on_submit_is_repeated(router):
 
 
 async def test_authorization_is_dropped_when_a_download_redirects_off_the_api_host(router, tmp_path):
-    from aimlapi_client import Video
+    from aimlapi_client import Generation, Video
 
     router.get(f"{API}/files/g.mp4").respond(302, headers={"Location": "https://cdn.test/g.mp4"})
     body = b"\x00\x00\x00\x18ftypisom" + bytes(100)
     router.get("https://cdn.test/g.mp4").respond(200, stream=Body(body), headers={"Content-Type": "video/mp4"})
     async with client_on(router) as client:
-        await client.stream_download(Video(url=f"{API}/files/g.mp4"), tmp_path / "g.mp4")
+        await client.download(Generation(id="g", status="completed", video=Video(url=f"{API}/files/g.mp4")), tmp_path)
     api_request, cdn_request = (call.request for call in router.calls)
     assert api_request.headers["Authorization"] == f"Bearer {KEY}"
     assert "Authorization" not in cdn_request.headers
@@ -226,6 +257,22 @@ async def test_authorization_is_dropped_when_a_download_redirects_off_the_api_ho
 async def test_an_unreadable_create_answer_is_ambiguous(router, body):
     route = router.post(ROUTE).respond(201, text=body)
     async with client_on(router) as client:
-        with pytest.raises(SubmissionUnknownError, match="may exist"):
+        with pytest.raises(SubmissionUnknownError, match="may exist") as caught:
             await client.submit(REQUEST)
     assert route.call_count == 1
+    assert body[:10] in str(caught.value)
+    assert "collect_generation(generation_id='<id from the dashboard>', model='google/veo3')" in str(caught.value)
+
+
+async def test_a_lost_create_answer_says_how_to_collect_without_paying_again(router):
+    router.post(ROUTE).mock(side_effect=httpx.ReadTimeout("timed out"))
+    async with client_on(router) as client:
+        with pytest.raises(SubmissionUnknownError) as caught:
+            await client.submit(REQUEST)
+    assert "collect_generation(generation_id='<id from the dashboard>', model='google/veo3')" in str(caught.value)
+
+
+def test_the_account_fingerprint_tells_keys_apart_and_hides_them():
+    one, same, other = VideoClient(KEY, base_url=API), VideoClient(KEY, base_url=API), VideoClient(KEY + "x", base_url=API)
+    assert one.account_fingerprint == same.account_fingerprint != other.account_fingerprint
+    assert KEY not in one.account_fingerprint and len(one.account_fingerprint) == 16

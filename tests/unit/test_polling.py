@@ -11,6 +11,7 @@ from aimlapi_client import (
     DeadlineExceededError,
     GenerationFailedError,
     PollSchedule,
+    UnreadableStatusError,
 )
 
 from ._helpers import ROUTE, FakeClock, client_on
@@ -34,9 +35,10 @@ async def wait(router, answers, clock=None, deadline_s=1000.0, **options):
         return await wait_for_generation(
             lambda: client.status("g", model="google/veo3"),
             generation_id="g",
+            model="google/veo3",
             deadline_s=deadline_s,
             schedule=options.pop("schedule", PollSchedule(expected_s=120)),
-            on_poll=lambda generation, elapsed: seen.append(generation.status),
+            on_poll=options.pop("on_poll", lambda generation, elapsed: seen.append(generation.status)),
             sleep=clock.sleep,
             clock=clock,
             **options,
@@ -101,6 +103,37 @@ async def test_the_deadline_is_wall_clock_and_names_the_generation(router):
         await wait(router, lambda request: ok({"id": "g", "status": "generating"}), clock, deadline_s=60)
     assert caught.value.generation_id == "g"
     assert clock.now == pytest.approx(60.0)  # never sleeps past the deadline
+    assert "collect_generation(generation_id='g', model='google/veo3')" in str(caught.value)
+
+
+async def test_unreadable_answers_are_warned_about_and_a_streak_ends_the_wait_early(router, caplog):
+    clock = FakeClock()
+    garbled = httpx.Response(200, text="<html>maintenance</html>")
+    with pytest.raises(UnreadableStatusError, match="5 status answers in a row") as caught:
+        await wait(router, lambda request: garbled, clock, max_unreadable=5)
+    assert caught.value.generation_id == "g" and caught.value.excerpt == "<html>maintenance</html>"
+    assert "collect_generation(generation_id='g', model='google/veo3')" in str(caught.value)
+    assert clock.now < 100  # long before the 1000 s deadline
+    warnings = [r for r in caplog.records if r.levelname == "WARNING" and "Unreadable status" in r.getMessage()]
+    assert len(warnings) == 4 and "maintenance" in warnings[0].getMessage()
+
+
+async def test_a_readable_answer_resets_the_unreadable_streak(router):
+    garbled = httpx.Response(200, text="not json")
+    pending = ok({"id": "g", "status": "generating"})
+    answers = [garbled] * 4 + [pending] + [garbled] * 4 + [ok(DONE)]
+    generation, _ = await wait(router, answers, max_unreadable=5)
+    assert generation.state == "completed"
+
+
+async def test_a_failing_progress_report_never_ends_the_wait(router, caplog):
+    def report(generation, elapsed):
+        raise RuntimeError("Prefect API unreachable")
+
+    answers = [ok({"id": "g", "status": "generating"}), ok(DONE)]
+    generation, _ = await wait(router, answers, on_poll=report)
+    assert generation.state == "completed"
+    assert any("Prefect API unreachable" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
 
 
 def polls_until(schedule: PollSchedule, done_at: float) -> tuple[int, float]:
