@@ -14,6 +14,8 @@ from aimlapi_sim import SAMPLE_VIDEO
 from blocks import AimlApiCredentials
 from flows import generate_video
 
+from ._helpers import read_events
+
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
 
@@ -130,27 +132,6 @@ async def test_credentials_can_be_a_saved_block_name(aimlapi_sim, aimlapi_creden
     await aimlapi_credentials.save("sim-test", overwrite=True)
     result = await generate_video(prompt="A harbour", credentials="sim-test", output_dir=str(tmp_path))
     assert is_mp4(result.path)
-
-
-async def read_events(prefix: str, resource_id: str, expected: int, timeout: float = 20.0) -> list:
-    """Events named `prefix*` about `resource_id`, once `expected` of them reached the server."""
-    import asyncio
-    import time
-
-    from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
-    from prefect.events.worker import EventsWorker
-
-    await EventsWorker.drain_all()
-    deadline = time.monotonic() + timeout
-    event_filter = EventFilter(
-        event=EventNameFilter(prefix=[prefix]), resource=EventResourceFilter(id=[resource_id])
-    )
-    while True:
-        async with get_client() as prefect:
-            events = (await prefect.read_events(filter=event_filter, limit=50)).events
-        if len(events) >= expected or time.monotonic() > deadline:
-            return events
-        await asyncio.sleep(0.5)
 
 
 async def test_events_tags_and_asset_are_recorded(aimlapi_sim, aimlapi_credentials, tmp_path):

@@ -77,6 +77,35 @@ async def test_a_flow_killed_while_polling_resumes_the_same_generation(aimlapi_s
     assert Path(result.path).is_file()
 
 
+async def test_the_crash_hook_finds_a_killed_runs_generation_through_events(aimlapi_sim, tmp_path):
+    from prefect.client.orchestration import get_client
+    from prefect.states import Crashed
+
+    from flows._events import report_abandoned
+
+    from ._helpers import read_events
+
+    aimlapi_sim.generation_s = 30
+    process = start_flow(aimlapi_sim, prompt="Killed mid-render", output_dir=str(tmp_path))
+    try:
+        wait_until(lambda: aimlapi_sim.ledger.accepted, 90, "the submission")
+        generation_id = aimlapi_sim.ledger.accepted[0]
+        wait_until(lambda: aimlapi_sim.ledger.polls(generation_id) >= 1, 30, "the first poll")
+    finally:
+        process.kill()
+        process.communicate()
+    (submitted,) = await read_events("aimlapi.video.submitted", f"aimlapi.generation.{generation_id}", expected=1)
+    (run_id,) = [r.id.removeprefix("prefect.flow-run.") for r in submitted.related if r.id.startswith("prefect.flow-run.")]
+    async with get_client() as prefect:
+        flow_run = await prefect.read_flow_run(run_id)
+
+    # What the worker does for a run whose process died: run on_crashed hooks, in its own process.
+    await report_abandoned(generate_video, flow_run, Crashed(message="process killed"))
+    (abandoned,) = await read_events("aimlapi.video.abandoned", f"aimlapi.generation.{generation_id}", expected=1)
+    assert abandoned.payload["model"] == "google/veo3" and abandoned.payload["prompt"] == "Killed mid-render"
+    assert generate_video.on_crashed_hooks == [report_abandoned] == generate_video.on_cancellation_hooks
+
+
 async def test_two_runs_racing_on_one_request_pay_once(aimlapi_sim, tmp_path):
     aimlapi_sim.faults.add("submit", "delay", seconds=3, times=2)  # widen the race window
     parameters = {"prompt": "A double click on Run", "output_dir": str(tmp_path)}
