@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from urllib.parse import unquote
@@ -126,4 +127,82 @@ async def test_storyboard_writes_the_clips_in_scene_order(aimlapi_sim, aimlapi_c
     assert [clip["scene"] for clip in manifest["clips"]] == [1, 2, 3]
     for clip in manifest["clips"]:
         assert Path(clip["path"]).read_bytes() == SAMPLE_VIDEO
+    assert len(aimlapi_sim.ledger.accepted) == 3
+
+
+async def test_duplicate_items_in_one_batch_pay_once_and_all_get_the_file(aimlapi_sim, aimlapi_credentials, tmp_path):
+    items = [veo3("The same kite")] * 5 + [veo3(f"distinct {i}") for i in range(5)]
+    state = await generate_videos(items=items, credentials=aimlapi_credentials, output_dir=str(tmp_path), return_state=True)
+    summary = await state.aresult()
+    assert len(aimlapi_sim.ledger.accepted) == 6 and summary.new_submissions == 6
+    assert len(summary.succeeded) == 10 and summary.failed == []
+    assert len({result.path for result in summary.succeeded[:5]}) == 1
+    assert len({result.path for result in summary.succeeded}) == 6
+    assert all(Path(result.path).read_bytes() == SAMPLE_VIDEO for result in summary.succeeded)
+    async with get_client() as prefect:
+        (table,) = await prefect.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id]))
+        )
+    assert table.data.count("same request as #0") == 4
+
+
+async def test_duplicate_submissions_racing_in_one_event_loop_pay_once(aimlapi_sim, aimlapi_credentials):
+    """What the batch's dedupe no longer needs, still guaranteed by the lock: cached
+    submits of one request gathered on one loop serialise (Prefect issues 17785, 18600)."""
+    from prefect import flow
+
+    from aimlapi_client import build_request
+    from tasks import submit_video
+
+    aimlapi_sim.faults.add("submit", "delay", seconds=1)  # the first holds the lock a while
+
+    @flow
+    async def five_at_once():
+        request = build_request("google/veo3", prompt="five clicks on Run", seed=5)
+        async with aimlapi_credentials.get_client() as client:
+            return await asyncio.gather(*(submit_video(request, client) for _ in range(5)))
+
+    generations = await five_at_once()
+    assert len(aimlapi_sim.ledger.accepted) == 1
+    assert {generation.id for generation in generations} == set(aimlapi_sim.ledger.accepted)
+
+
+async def test_an_item_whose_create_got_no_answer_is_counted_as_maybe_billed(aimlapi_sim, aimlapi_credentials, tmp_path):
+    aimlapi_sim.faults.add("submit", "drop", after_accept=True)
+    summary = await generate_videos(
+        items=[veo3("lost answer")], credentials=aimlapi_credentials, output_dir=str(tmp_path), max_new_submissions=5
+    )
+    (failure,) = summary.failed
+    assert summary.maybe_billed == [0] and failure.maybe_billed and not failure.submitted
+    assert "SubmissionUnknownError" in failure.error and summary.new_submissions == 0
+
+
+async def test_a_failure_outside_the_generation_settles_its_item_and_spares_the_rest(
+    aimlapi_sim, aimlapi_credentials, tmp_path, monkeypatch
+):
+    import flows.batch
+
+    async with get_client() as prefect:
+        await prefect.create_global_concurrency_limit(
+            GlobalConcurrencyLimitCreate(name="aimlapi-test-pace", limit=10, slot_decay_per_second=10)
+        )
+    real_rate_limit, calls = flows.batch.rate_limit, []
+
+    async def flaky_rate_limit(name, **options):
+        calls.append(name)
+        if len(calls) == 2:
+            raise RuntimeError("Prefect API blip while taking a slot")
+        await real_rate_limit(name, **options)
+
+    monkeypatch.setattr(flows.batch, "rate_limit", flaky_rate_limit)
+    aimlapi_sim.generation_s = 1
+    summary = await generate_videos(
+        items=[veo3(f"paced {i}") for i in range(4)], credentials=aimlapi_credentials, output_dir=str(tmp_path),
+        submit_rate_limit="aimlapi-test-pace", max_new_submissions=3, expected_s=1,
+    )  # fmt: skip
+    (failure,) = summary.failed
+    assert "Prefect API blip" in failure.error and not failure.submitted and not failure.maybe_billed
+    # The failed item's reservation came back, so the cap of 3 still bought 3 generations,
+    # all downloaded after the failure through the same, still open client.
+    assert len(summary.succeeded) == 3 and summary.new_submissions == 3 and summary.not_submitted == []
     assert len(aimlapi_sim.ledger.accepted) == 3

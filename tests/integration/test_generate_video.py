@@ -166,3 +166,16 @@ async def test_a_failure_emits_a_failed_event(aimlapi_sim, aimlapi_credentials, 
     generation_id = aimlapi_sim.ledger.accepted[0]
     events = await read_events("aimlapi.video.failed", f"aimlapi.generation.{generation_id}", expected=1)
     assert events and "nope" in events[0].payload["error"]
+
+
+async def test_two_keys_sending_one_request_pay_for_their_own_generations(aimlapi_sim, tmp_path):
+    aimlapi_sim.other_api_keys = ("sim-second-account",)
+    first = AimlApiCredentials(api_key=aimlapi_sim.api_key, base_url=aimlapi_sim.base_url)
+    second = AimlApiCredentials(api_key="sim-second-account", base_url=aimlapi_sim.base_url)
+    request = {"prompt": "One request, two accounts", "output_dir": str(tmp_path)}
+    ours = await generate_video(credentials=first, **request)
+    again = await generate_video(credentials=first, **request)
+    theirs = await generate_video(credentials=second, **request)
+    assert ours.generation_id == again.generation_id  # one key: resumed, paid once
+    assert theirs.generation_id != ours.generation_id  # another key: its own generation
+    assert len(aimlapi_sim.ledger.accepted) == 2
