@@ -12,7 +12,7 @@ PREFECT_PORT ?= 4200
 SERVER_ENV := PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api PREFECT_UI_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api
 PROMPT ?= A paper boat drifting down a rain-soaked street at dusk, cinematic
 
-.PHONY: demo test bench install clean server emulator block deploy worker run
+.PHONY: demo test lint bench install clean server emulator block deploy worker run
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11+ or run make PYTHON=python3"; exit 1; }
@@ -26,8 +26,13 @@ install: $(STAMP)
 demo: $(STAMP)  ## generate a Veo3 video through Prefect against the local emulator
 	$(BIN)/python -m flows.demo
 
-test: $(STAMP)  ## run the whole test suite
+test: lint  ## lint and type-check, then run the whole test suite
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)  ## ruff (lint and format) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: $(STAMP)  ## benchmarks against their baselines (bench/README.md); BENCH_ARGS=--quick for a short run
 	$(BIN)/python -m bench $(BENCH_ARGS)

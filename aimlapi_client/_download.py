@@ -151,8 +151,7 @@ def _publish(part: Path, dest: Path, digest: str, video: Video) -> bool:
             return True
         if _verified(dest, video):
             raise DownloadError(
-                f"{dest} already holds a different verified file; it was not replaced. "
-                "Move it away and download again."
+                f"{dest} already holds a different verified file; it was not replaced. Move it away and download again."
             ) from None
         os.replace(part, dest)  # a broken leftover of an earlier tool: replace it
     except OSError:  # a file system without hard links
@@ -161,9 +160,7 @@ def _publish(part: Path, dest: Path, digest: str, video: Video) -> bool:
     return False
 
 
-async def _fetch(
-    http: httpx.AsyncClient, url: httpx.URL, part: Path, video: Video, *, resume: bool
-) -> tuple[str, int]:
+async def _fetch(http: httpx.AsyncClient, url: httpx.URL, part: Path, video: Video, *, resume: bool) -> tuple[str, int]:
     offset = part.stat().st_size if resume and part.exists() else 0
     # identity: the bytes on disk must be the file itself, and Content-Length must count them
     headers = {"Accept-Encoding": "identity"} | ({"Range": f"bytes={offset}-"} if offset else {})
@@ -185,9 +182,7 @@ async def _fetch(
                 out.flush()
                 await asyncio.to_thread(os.fsync, out.fileno())  # may take long: not on the loop
     except httpx.TransportError as exc:
-        raise DownloadError(
-            f"Download from {url.host} broke off: {type(exc).__name__}", transient=True
-        ) from exc
+        raise DownloadError(f"Download from {url.host} broke off: {type(exc).__name__}", transient=True) from exc
     if expected is not None and received != expected:
         raise DownloadError(
             f"Download from {url.host} is incomplete: {received} of {expected} bytes",
@@ -211,8 +206,7 @@ def _check_response(response: httpx.Response, url: httpx.URL) -> None:
     content_type = response.headers.get("Content-Type", "").lower()
     if content_type.startswith(_TEXT_TYPES):
         raise DownloadError(
-            f"{url.host} served {content_type.split(';')[0]} instead of a media file "
-            "(an error page?)",
+            f"{url.host} served {content_type.split(';')[0]} instead of a media file (an error page?)",
             transient=True,
             status_code=code,
         )

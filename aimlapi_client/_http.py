@@ -81,7 +81,11 @@ def error_for_response(response: httpx.Response, *, creates_job: bool, secret: s
 def error_for_transport(exc: httpx.TransportError, *, creates_job: bool) -> AimlApiError:
     """Map an httpx transport error onto the error tree."""
     request = exc.request if _has_request(exc) else None
-    where = f"{request.method} {request.url.scheme}://{request.url.netloc.decode()}{request.url.path}" if request else "request"
+    where = (
+        f"{request.method} {request.url.scheme}://{request.url.netloc.decode()}{request.url.path}"
+        if request
+        else "request"
+    )
     message = f"{where} failed: {type(exc).__name__}: {exc}".rstrip(": ")
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return AimlApiError(message)

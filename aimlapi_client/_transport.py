@@ -48,6 +48,4 @@ def _precise(exc: httpx.TransportError, request: httpx.Request) -> httpx.Transpo
 
 def default_transport(max_connections: int = 100) -> httpx.AsyncBaseTransport:
     """Return the transport `VideoClient` uses unless one is injected."""
-    return _PreciseAiohttpTransport(
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=20)
-    )
+    return _PreciseAiohttpTransport(limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=20))

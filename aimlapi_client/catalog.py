@@ -151,7 +151,9 @@ CATALOG: dict[str, ModelSpec] = {
             for model_id in get_args(LumaRequest.model_fields["model"].annotation)
         ],
         *_rows(MiniMaxRequest, provider="minimax", kind="text-to-video", expected_s=30, legacy_names=_MINIMAX_NAMES),
-        *_rows(MiniMaxLive2dRequest, provider="minimax", kind="image-to-video", expected_s=30, legacy_names=_MINIMAX_NAMES),
+        *_rows(
+            MiniMaxLive2dRequest, provider="minimax", kind="image-to-video", expected_s=30, legacy_names=_MINIMAX_NAMES
+        ),
         *_rows(
             Gen3aTurboRequest,
             provider="runway",

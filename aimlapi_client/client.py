@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from types import TracebackType
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import httpx
@@ -30,6 +31,8 @@ __all__ = [
     "DEFAULT_DEADLINE_S",
     "DEFAULT_ROUTE_STYLE",
     "DEFAULT_TIMEOUT",
+    "DEFAULT_TIMEOUTS",
+    "TimeoutSeconds",
     "VideoClient",
     "account_fingerprint",
     "check_base_url",
@@ -38,7 +41,19 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.aimlapi.com"
-DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=30.0)
+
+
+class TimeoutSeconds(NamedTuple):
+    """Seconds allowed for each phase of a request."""
+
+    connect: float
+    read: float
+    write: float
+    pool: float
+
+
+DEFAULT_TIMEOUTS = TimeoutSeconds(connect=10.0, read=60.0, write=60.0, pool=30.0)
+DEFAULT_TIMEOUT = httpx.Timeout(**DEFAULT_TIMEOUTS._asdict())
 DEFAULT_ROUTE_STYLE: RouteStyle = "legacy"
 DEFAULT_DEADLINE_S = 1000.0
 """The vendor's own example waits 1000 s for a Veo3 generation."""
@@ -67,9 +82,7 @@ def check_base_url(base_url: str) -> str:
     """
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise RequestValidationError(
-            f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL}; got {base_url!r}"
-        )
+        raise RequestValidationError(f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL}; got {base_url!r}")
     return base_url.rstrip("/")
 
 
@@ -244,7 +257,12 @@ class VideoClient:
             DownloadError: The download failed or the file did not verify.
         """
         return await save_generation(
-            self._http, generation, output_dir, default_extension=default_extension, attempts=attempts, sleep=self._sleep
+            self._http,
+            generation,
+            output_dir,
+            default_extension=default_extension,
+            attempts=attempts,
+            sleep=self._sleep,
         )
 
     async def _call(self, method: str, route: str, *, creates_job: bool, **kwargs: object) -> httpx.Response:

@@ -74,9 +74,7 @@ class TransientError(AimlApiError):
 class RateLimitError(TransientError):
     """HTTP 429; `retry_after` is the server's hint in seconds, if any."""
 
-    def __init__(
-        self, message: str, *, retry_after: float | None = None, status_code: int | None = 429
-    ) -> None:
+    def __init__(self, message: str, *, retry_after: float | None = None, status_code: int | None = 429) -> None:
         super().__init__(message, status_code=status_code)
         self.retry_after = retry_after
 
@@ -101,9 +99,7 @@ class GenerationFailedError(AimlApiError):
 class DownloadError(AimlApiError):
     """The result file could not be downloaded or failed verification."""
 
-    def __init__(
-        self, message: str, *, transient: bool = False, status_code: int | None = None
-    ) -> None:
+    def __init__(self, message: str, *, transient: bool = False, status_code: int | None = None) -> None:
         super().__init__(message, status_code=status_code)
         self.transient = transient
 

@@ -34,7 +34,7 @@ class Video(BaseModel):
     url: str
     content_type: str | None = None
     file_name: str | None = None
-    file_size: int | None = Field(None, ge=0)
+    file_size: int | None = Field(default=None, ge=0)
 
 
 class Generation(BaseModel):

@@ -111,20 +111,32 @@ _ROWS = [
     *[
         SimModel(model_id, "kling", rules, result="fal")
         for rules, ids in [
-            (_KLING_T2V, ["kling-video/v1/standard/text-to-video", "kling-video/v1/pro/text-to-video",
-                          "kling-video/v1.6/standard/text-to-video", "kling-video/v1.6/pro/text-to-video",
-                          "klingai/v2-master-text-to-video"]),
-            (_KLING_I2V, ["kling-video/v1/standard/image-to-video", "kling-video/v1/pro/image-to-video",
-                          "kling-video/v1.6/standard/image-to-video", "kling-video/v1.6/pro/image-to-video",
-                          "klingai/v2-master-image-to-video"]),
+            (
+                _KLING_T2V,
+                [
+                    "kling-video/v1/standard/text-to-video",
+                    "kling-video/v1/pro/text-to-video",
+                    "kling-video/v1.6/standard/text-to-video",
+                    "kling-video/v1.6/pro/text-to-video",
+                    "klingai/v2-master-text-to-video",
+                ],
+            ),
+            (
+                _KLING_I2V,
+                [
+                    "kling-video/v1/standard/image-to-video",
+                    "kling-video/v1/pro/image-to-video",
+                    "kling-video/v1.6/standard/image-to-video",
+                    "kling-video/v1.6/pro/image-to-video",
+                    "klingai/v2-master-image-to-video",
+                ],
+            ),
             (_KLING_EFFECTS, ["klingai/kling-video-v1.6-standard-effects", "klingai/kling-video-v1.6-pro-effects"]),
         ]
         for model_id in ids
     ],
     *[
-        SimModel(
-            f"luma/{name}", "luma-ai", _LUMA, legacy_id=name, legacy_rules={"duration": enum("5s", "9s")}
-        )
+        SimModel(f"luma/{name}", "luma-ai", _LUMA, legacy_id=name, legacy_rules={"duration": enum("5s", "9s")})
         for name in ("ray-1-6", "ray-2", "ray-flash-2")
     ],
     SimModel("video-01", "minimax", _MINIMAX, id_style="numeric", legacy_names=_MINIMAX_NAMES),
@@ -169,22 +181,42 @@ _ROWS = [
     SimModel(
         "alibaba/wan2.1-t2v-plus",
         "alibaba",
-        _WAN | {"aspect_ratio": enum("16:9", "9:16", "1:1", "4:3", "3:4"), "resolution": enum("720P"), "watermark": Rule(bool)},
+        _WAN
+        | {
+            "aspect_ratio": enum("16:9", "9:16", "1:1", "4:3", "3:4"),
+            "resolution": enum("720P"),
+            "watermark": Rule(bool),
+        },
         id_style="uuid",
         legacy_names=_WAN_NAMES,
     ),
     SimModel(
         "alibaba/wan2.1-t2v-turbo",
         "alibaba",
-        _WAN | {"aspect_ratio": enum("16:9", "9:16", "1:1", "4:3", "3:4"), "resolution": enum("480P", "720P"), "watermark": Rule(bool)},
+        _WAN
+        | {
+            "aspect_ratio": enum("16:9", "9:16", "1:1", "4:3", "3:4"),
+            "resolution": enum("480P", "720P"),
+            "watermark": Rule(bool),
+        },
         id_style="uuid",
         legacy_names=_WAN_NAMES,
     ),
-    SimModel("google/lyria2", "audio", {"prompt": text(required=True), "negative_prompt": text(), "seed": number(0)}, result="audio_wav"),
+    SimModel(
+        "google/lyria2",
+        "audio",
+        {"prompt": text(required=True), "negative_prompt": text(), "seed": number(0)},
+        result="audio_wav",
+    ),
     SimModel(
         "stable-audio",
         "audio",
-        {"prompt": text(required=True), "seconds_start": number(1, 47), "seconds_total": number(1, 47), "steps": number(1, 1000)},
+        {
+            "prompt": text(required=True),
+            "seconds_start": number(1, 47),
+            "seconds_total": number(1, 47),
+            "steps": number(1, 1000),
+        },
         result="audio_wav",
     ),
     SimModel(

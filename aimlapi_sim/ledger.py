@@ -45,15 +45,11 @@ class Ledger:
     def of(self, host: str, method: str | None = None) -> list[RecordedRequest]:
         """The requests to `host` ("api" or "cdn"), optionally of one method."""
         with self._lock:
-            return [
-                r for r in self.requests if r.host == host and method in (None, r.method)
-            ]
+            return [r for r in self.requests if r.host == host and method in (None, r.method)]
 
     def polls(self, generation_id: str) -> int:
         """How many status requests named `generation_id`."""
-        return sum(
-            1 for r in self.of("api", "GET") if r.query.get("generation_id") == generation_id
-        )
+        return sum(1 for r in self.of("api", "GET") if r.query.get("generation_id") == generation_id)
 
     def clear(self) -> None:
         with self._lock:

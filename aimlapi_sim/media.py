@@ -24,7 +24,9 @@ def _tone_wav(seconds: float = 1.0, rate: int = 8000, hz: float = 440.0) -> byte
         out.setsampwidth(2)
         out.setframerate(rate)
         out.writeframes(
-            b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * hz * i / rate))) for i in range(int(seconds * rate)))
+            b"".join(
+                struct.pack("<h", int(8000 * math.sin(2 * math.pi * hz * i / rate))) for i in range(int(seconds * rate))
+            )
         )
     return buffer.getvalue()
 

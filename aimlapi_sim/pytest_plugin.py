@@ -34,10 +34,12 @@ def aimlapi_sim() -> Iterator[Emulator]:
 @pytest.fixture
 def aimlapi_credentials(aimlapi_sim: Emulator) -> Any:
     """An `AimlApiCredentials` block pointing at `aimlapi_sim` (short timeouts)."""
+    from pydantic import SecretStr
+
     from blocks import AimlApiCredentials  # imported here: plugins load before conftest
 
     return AimlApiCredentials(
-        api_key=SIM_API_KEY,
+        api_key=SecretStr(SIM_API_KEY),
         base_url=aimlapi_sim.base_url,
         connect_timeout_s=2,
         read_timeout_s=2,

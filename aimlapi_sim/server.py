@@ -130,7 +130,7 @@ class Emulator:
 
     def stop(self) -> None:
         """Stop the background thread started by `start()`."""
-        if self._loop and self._thread:
+        if self._loop and self._thread and self._stopping:
             self._loop.call_soon_threadsafe(self._stopping.set)
             self._thread.join(10)
             self._thread = None
@@ -249,7 +249,12 @@ class Emulator:
         return await self._send(request, content[start:], content_type, status=206, headers=headers)
 
     async def _send(
-        self, request: web.Request, body: bytes, content_type: str, status: int = 200, headers: dict[str, str] | None = None
+        self,
+        request: web.Request,
+        body: bytes,
+        content_type: str,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
     ) -> web.StreamResponse:
         if self.cdn_bytes_per_s is None:
             return web.Response(status=status, body=body, content_type=content_type, headers=headers)
@@ -269,7 +274,7 @@ class Emulator:
             headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
             return _error(request, fault.status, _REASONS.get(fault.status, "Error"), headers)
         if fault.kind == "drop":
-            request.transport.close()
+            _hang_up(request)
             raise asyncio.CancelledError
         if fault.kind == "body":
             if isinstance(fault.body, str):
@@ -286,7 +291,7 @@ class Emulator:
             await response.prepare(request)
             await response.write(content[:cut])
             if fault.kind == "truncate":
-                request.transport.close()
+                _hang_up(request)
                 return response
             await asyncio.sleep(fault.seconds)  # a body that stops flowing, then goes on
             await response.write(content[cut:])
@@ -345,9 +350,7 @@ def _resolve_model(path: str, model_id: Any) -> tuple[SimModel | None, str | Non
     return None, f"Body validation error! model: Invalid enum value. Expected {expected}, received '{model_id}'"
 
 
-def _error(
-    request: web.Request, status: int, message: str, headers: dict[str, str] | None = None
-) -> web.Response:
+def _error(request: web.Request, status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
     envelope = {
         "message": message,
         "path": request.path,
@@ -356,6 +359,12 @@ def _error(
         "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }
     return web.json_response(envelope, status=status, headers=headers)
+
+
+def _hang_up(request: web.Request) -> None:
+    """Close the connection without a (complete) answer."""
+    if request.transport is not None:
+        request.transport.close()
 
 
 def _range_start(header: str | None, size: int) -> int | None:

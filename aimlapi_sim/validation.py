@@ -56,17 +56,18 @@ def _check(rule: Rule, value: Any) -> str | None:
     kinds = rule.kind if isinstance(rule.kind, tuple) else (rule.kind,)
     # bool is an int in Python; the API's schema keeps them apart
     if isinstance(value, bool) != (bool in kinds) or not isinstance(value, kinds):
-        return f"Expected {' | '.join(_NAMES.get(k, k.__name__) for k in kinds)}, received {_NAMES.get(type(value), type(value).__name__)}"
+        expected = " | ".join(_NAMES.get(k, k.__name__) for k in kinds)
+        return f"Expected {expected}, received {_NAMES.get(type(value), type(value).__name__)}"
     if rule.choices is not None and value not in rule.choices:
         expected = " | ".join(repr(choice) for choice in rule.choices)
         return f"Invalid enum value. Expected {expected}, received {value!r}"
     if isinstance(value, str) and rule.required and not value.strip():
         return "String must contain at least 1 character(s)"
-    if rule.max_length is not None and len(value) > rule.max_length:
+    if rule.max_length is not None and isinstance(value, str) and len(value) > rule.max_length:
         return f"String must contain at most {rule.max_length} character(s)"
-    if rule.min is not None and value < rule.min:
+    if rule.min is not None and isinstance(value, int | float) and value < rule.min:
         return f"Number must be greater than or equal to {rule.min:g}"
-    if rule.max is not None and value > rule.max:
+    if rule.max is not None and isinstance(value, int | float) and value > rule.max:
         return f"Number must be less than or equal to {rule.max:g}"
     return None
 

@@ -1,7 +1,7 @@
 """`make bench`: every benchmark, one summary line per measurement.
 
-    python -m bench                 # all (about 6 minutes on 2 cores)
-    python -m bench --quick         # small sizes only (about a minute)
+python -m bench                 # all (about 6 minutes on 2 cores)
+python -m bench --quick         # small sizes only (about a minute)
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="N=100, 5 s generations, 50 MB download")
     args = parser.parse_args()
-    print(f"# prefect-aimlapi benchmarks, {date.today()}, {platform.node()}, {platform.processor() or platform.machine()}")
+    print(
+        f"# prefect-aimlapi benchmarks, {date.today()}, {platform.node()}, {platform.processor() or platform.machine()}"
+    )
     poll_latency.main([])
     download.main(["--mb", "50"] if args.quick else [])
     fanout.main(["--n", "100", "--gen", "5"] if args.quick else [])

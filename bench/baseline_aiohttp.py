@@ -18,7 +18,9 @@ ROUTE = "/v2/generate/video/google/generation"
 
 
 async def one(session: aiohttp.ClientSession, base: str, index: int, out: Path) -> int:
-    async with session.post(base + ROUTE, json={"model": "google/veo3", "prompt": f"baseline {index}", "duration": 4}) as r:
+    async with session.post(
+        base + ROUTE, json={"model": "google/veo3", "prompt": f"baseline {index}", "duration": 4}
+    ) as r:
         generation_id = (await r.json())["id"]
     polls = 0
     while True:

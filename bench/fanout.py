@@ -50,17 +50,31 @@ def polls_per_generation(emulator: Emulator) -> float:
 def run(ns: list[int], generation_times: list[float]) -> None:
     with tempfile.TemporaryDirectory(prefix="aimlapi-bench-") as scratch, Emulator(api_key=KEY) as emulator:
         server, api = start_server(Path(scratch) / "home")
-        env = os.environ | {"PREFECT_HOME": str(Path(scratch) / "home"), "PREFECT_API_URL": api, "PREFECT_LOGGING_LEVEL": "WARNING"}
+        env = os.environ | {
+            "PREFECT_HOME": str(Path(scratch) / "home"),
+            "PREFECT_API_URL": api,
+            "PREFECT_LOGGING_LEVEL": "WARNING",
+        }
         try:
             for generation_s in generation_times:
                 emulator.generation_s = generation_s
                 for n in ns:
                     emulator.ledger.clear()
-                    base = measure(python("-m", "bench.baseline_aiohttp", emulator.base_url, KEY, str(n), f"{scratch}/base-{n}"))
+                    base = measure(
+                        python("-m", "bench.baseline_aiohttp", emulator.base_url, KEY, str(n), f"{scratch}/base-{n}")
+                    )
                     base_polls = polls_per_generation(emulator)
                     emulator.ledger.clear()
                     ours = measure(
-                        python("-m", "bench.run_batch", emulator.base_url, KEY, str(n), f"{scratch}/ours-{n}-{generation_s}", str(generation_s)),
+                        python(
+                            "-m",
+                            "bench.run_batch",
+                            emulator.base_url,
+                            KEY,
+                            str(n),
+                            f"{scratch}/ours-{n}-{generation_s}",
+                            str(generation_s),
+                        ),
                         env=env,
                     )
                     our_polls = polls_per_generation(emulator)
@@ -69,8 +83,9 @@ def run(ns: list[int], generation_times: list[float]) -> None:
                     print(
                         f"fanout n={n} gen={generation_s:g}s: wall {ours.report['seconds']:.1f}s vs floor "
                         f"{base.report['seconds']:.1f}s = {ratio:.2f}x | CPU {ours.cpu_s:.1f}s "
-                        f"({1000 * ours.cpu_s / n:.0f} ms/generation) vs {base.cpu_s:.1f}s | peak RSS client "
-                        f"{ours.peak_rss_mb:.0f} MB + server {server_mb:.0f} MB = {ours.peak_rss_mb + server_mb:.0f} MB "
+                        f"({1000 * ours.cpu_s / n:.0f} ms/generation) vs {base.cpu_s:.1f}s | peak RSS "
+                        f"client {ours.peak_rss_mb:.0f} MB + server {server_mb:.0f} MB = "
+                        f"{ours.peak_rss_mb + server_mb:.0f} MB "
                         f"(floor {base.peak_rss_mb:.0f} MB) | polls/generation {our_polls:.1f} vs {base_polls:.1f}",
                         flush=True,
                     )

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import os
-from typing import Literal
+from typing import Literal, cast
 
 import httpx
 from prefect.blocks.abstract import CredentialsBlock
 from pydantic import Field, SecretStr, field_validator
 
-from aimlapi_client import DEFAULT_BASE_URL, DEFAULT_ROUTE_STYLE, DEFAULT_TIMEOUT, AuthError, VideoClient, account_fingerprint, check_base_url
+from aimlapi_client import (
+    DEFAULT_BASE_URL,
+    DEFAULT_ROUTE_STYLE,
+    DEFAULT_TIMEOUTS,
+    AuthError,
+    RouteStyle,
+    VideoClient,
+    account_fingerprint,
+    check_base_url,
+)
 
 __all__ = ["AimlApiCredentials", "resolve_credentials"]
 
@@ -60,16 +69,16 @@ class AimlApiCredentials(CredentialsBlock):
         ),
     )
     connect_timeout_s: float = Field(
-        default=DEFAULT_TIMEOUT.connect, gt=0, title="Connect timeout (s)", description="Seconds to open a connection."
+        default=DEFAULT_TIMEOUTS.connect, gt=0, title="Connect timeout (s)", description="Seconds to open a connection."
     )
     read_timeout_s: float = Field(
-        default=DEFAULT_TIMEOUT.read, gt=0, title="Read timeout (s)", description="Seconds to wait for each read."
+        default=DEFAULT_TIMEOUTS.read, gt=0, title="Read timeout (s)", description="Seconds to wait for each read."
     )
     write_timeout_s: float = Field(
-        default=DEFAULT_TIMEOUT.write, gt=0, title="Write timeout (s)", description="Seconds to wait for each write."
+        default=DEFAULT_TIMEOUTS.write, gt=0, title="Write timeout (s)", description="Seconds to wait for each write."
     )
     pool_timeout_s: float = Field(
-        default=DEFAULT_TIMEOUT.pool,
+        default=DEFAULT_TIMEOUTS.pool,
         gt=0,
         title="Pool timeout (s)",
         description="Seconds to wait for a free connection from the pool.",
@@ -131,9 +140,9 @@ class AimlApiCredentials(CredentialsBlock):
                 f"{BASE_URL_ENV}). Keys are at https://aimlapi.com/app/keys."
             )
         return cls(
-            api_key=api_key,
+            api_key=SecretStr(api_key),
             base_url=os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL,
-            route_style=os.environ.get(ROUTE_STYLE_ENV) or DEFAULT_ROUTE_STYLE,
+            route_style=cast(RouteStyle, os.environ.get(ROUTE_STYLE_ENV) or DEFAULT_ROUTE_STYLE),
         )
 
 

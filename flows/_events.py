@@ -115,7 +115,10 @@ def emit_unsubmitted_failure(media: Media, model: str, prompt: str | None, exc: 
         "error": f"{type(exc).__name__}: {exc}",
         "maybe_billed": isinstance(exc, SubmissionUnknownError),
     }
-    resource = {"prefect.resource.id": f"{RESOURCE_PREFIX}unsubmitted", "prefect.resource.name": slugify(prompt or model)}
+    resource = {
+        "prefect.resource.id": f"{RESOURCE_PREFIX}unsubmitted",
+        "prefect.resource.name": slugify(prompt or model),
+    }
     _emit(f"aimlapi.{media}.failed", resource, payload)
 
 
@@ -126,9 +129,7 @@ def _emit(name: str, resource: dict[str, str], payload: dict[str, Any]) -> None:
         logging.getLogger(__name__).warning("Could not emit %s: %s", name, exc)
 
 
-async def read_generation_events(
-    since: datetime, *, flow_run_id: UUID | str | None = None
-) -> list[ReceivedEvent]:
+async def read_generation_events(since: datetime, *, flow_run_id: UUID | str | None = None) -> list[ReceivedEvent]:
     """Every `aimlapi.*` generation event since `since`, oldest first.
 
     Args:
@@ -138,7 +139,9 @@ async def read_generation_events(
     event_filter = EventFilter(
         event=EventNameFilter(prefix=["aimlapi."]),
         resource=EventResourceFilter(id_prefix=[RESOURCE_PREFIX]),
-        occurred=EventOccurredFilter(since=since, until=datetime.now(UTC) + timedelta(minutes=1)),
+        occurred=EventOccurredFilter.model_validate(
+            {"since": since, "until": datetime.now(UTC) + timedelta(minutes=1)}
+        ),
         related=related,
     )
     async with get_client() as client:

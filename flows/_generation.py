@@ -108,14 +108,19 @@ async def submit_generation(
     prompt = getattr(request, "prompt", None)
     try:
         with tags("aimlapi", request.model, spec.provider):
-            state = await _SUBMIT[refresh](request, client, return_state=True)
+            state = await _SUBMIT[refresh](request, client, return_state=True)  # type: ignore[misc]  # a State
         generation: Generation = await state.aresult()
     except Exception as exc:
         emit_unsubmitted_failure(media_of(request.model), request.model, prompt, exc)
         raise
     resumed = state.name == "Cached"
     info = GenerationInfo.of(
-        generation.id, media=media_of(request.model), model=request.model, prompt=prompt, client=client, output_dir=output_dir
+        generation.id,
+        media=media_of(request.model),
+        model=request.model,
+        prompt=prompt,
+        client=client,
+        output_dir=output_dir,
     )
     emit_generation_event("submitted", info, resumed=resumed)
     return generation, info, resumed

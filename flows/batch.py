@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.client.orchestration import get_client
-from prefect.exceptions import ObjectNotFound
 from prefect.artifacts import acreate_table_artifact
+from prefect.client.orchestration import get_client
 from prefect.concurrency.asyncio import concurrency, rate_limit
+from prefect.exceptions import ObjectNotFound
 from prefect.runtime import flow_run
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -121,7 +121,12 @@ class _Item:
     same_as: int | None = None  # a duplicate of this earlier item: it shares that item's generation
 
     def copy_outcome(self, first: _Item) -> None:
-        self.result, self.error, self.submitted, self.skipped = first.result, first.error, first.submitted, first.skipped
+        self.result, self.error, self.submitted, self.skipped = (
+            first.result,
+            first.error,
+            first.submitted,
+            first.skipped,
+        )
         self.same_as = first.index
 
 
@@ -270,7 +275,12 @@ async def generate_videos(
 
 
 async def _finish_inline(
-    info: GenerationInfo, generation: Generation, client: VideoClient, deadline_s: float, expected_s: float | None, started: float
+    info: GenerationInfo,
+    generation: Generation,
+    client: VideoClient,
+    deadline_s: float,
+    expected_s: float | None,
+    started: float,
 ) -> GenerationResult:
     """Wait and download without task runs of their own (each costs milliseconds of CPU,
     which adds up over thousands of items: see bench/README.md); the batch reports in
@@ -280,7 +290,9 @@ async def _finish_inline(
         generation = await client.wait(
             generation.id, model=info.model, deadline_s=deadline_s, expected_s=expected_s, log=logger
         )
-        downloaded = await client.download(generation, info.output_dir, default_extension=get_model(info.model).extension)
+        downloaded = await client.download(
+            generation, info.output_dir, default_extension=get_model(info.model).extension
+        )
     except Exception as exc:
         emit_generation_event("failed", info, **failed_details(exc))
         raise
@@ -319,7 +331,11 @@ async def _global_slot(name: str | None) -> AsyncIterator[None]:
 
 
 def _row(item: _Item) -> dict[str, Any]:
-    row: dict[str, Any] = {"#": item.index, "model": item.request.model, "prompt": (getattr(item.request, "prompt", None) or "")[:60]}
+    row: dict[str, Any] = {
+        "#": item.index,
+        "model": item.request.model,
+        "prompt": (getattr(item.request, "prompt", None) or "")[:60],
+    }
     if item.result:
         status, detail = "done", item.result.path
     elif item.error:

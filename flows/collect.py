@@ -63,7 +63,9 @@ async def collect_generation(
         info = GenerationInfo.of(
             generation_id, media=media_of(model), model=model, prompt=prompt, client=client, output_dir=output_dir
         )
-        return await finish_generation(info, client, deadline_s=deadline_s, expected_s=expected_s, started=time.monotonic())
+        return await finish_generation(
+            info, client, deadline_s=deadline_s, expected_s=expected_s, started=time.monotonic()
+        )
 
 
 class CollectedGeneration(BaseModel):
@@ -147,7 +149,7 @@ async def collect_outstanding(
         acreate_table_artifact(
             key="aimlapi-outstanding",
             table=[_row(row) for row in rows] or [{"generation": "none outstanding"}],
-            description=f"{len(rows)} outstanding generation(s) in the last {lookback_hours:g} h; {collected} collected",
+            description=f"{len(rows)} outstanding in the last {lookback_hours:g} h; {collected} collected",
         ),
         "writing the outstanding table",
         logger,
@@ -156,9 +158,7 @@ async def collect_outstanding(
     return rows
 
 
-def _skip_reason(
-    item: Outstanding, origin: str, account: str, now: datetime, young: timedelta
-) -> str | None:
+def _skip_reason(item: Outstanding, origin: str, account: str, now: datetime, young: timedelta) -> str | None:
     if item.info.base_url != origin:
         return f"submitted to another API ({item.info.base_url})"
     if item.info.account != account:

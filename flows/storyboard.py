@@ -69,11 +69,12 @@ async def storyboard(
     failed = [f"scene {i + 1}: {clip}" for i, clip in enumerate(clips) if isinstance(clip, BaseException)]
     if failed:
         raise RuntimeError("Storyboard incomplete; re-run to resume. " + "; ".join(failed))
+    done = [clip for clip in clips if isinstance(clip, GenerationResult)]
     manifest = Path(output_dir) / "manifest.json"
-    _write_atomically(manifest, _manifest(model, clips))
+    _write_atomically(manifest, _manifest(model, done))
     await acreate_markdown_artifact(
         key="aimlapi-storyboard",
-        markdown="\n".join(f"{i + 1}. `{clip.path}`: {clip.prompt}" for i, clip in enumerate(clips)),
+        markdown="\n".join(f"{i + 1}. `{clip.path}`: {clip.prompt}" for i, clip in enumerate(done)),
         description=f"Storyboard of {len(clips)} scenes: {manifest}",
     )
     return str(manifest)

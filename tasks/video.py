@@ -120,7 +120,13 @@ async def wait_for_video(
         polls += 1
         logger.debug("Poll %d of %s: %s after %.1fs", polls, generation_id, generation.status, elapsed)
         if generation.status != last_status:
-            logger.info("Generation %s: %s -> %s after %.0fs", generation_id, last_status or "submitted", generation.status, elapsed)
+            logger.info(
+                "Generation %s: %s -> %s after %.0fs",
+                generation_id,
+                last_status or "submitted",
+                generation.status,
+                elapsed,
+            )
             last_status = generation.status
         if artifact_id is not None:
             progress = 100.0 if generation.state == "completed" else min(99.0, 100.0 * elapsed / expected_s)

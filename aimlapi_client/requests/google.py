@@ -26,7 +26,7 @@ class Veo2Request(RequestBase):
 class Veo2ImageRequest(Veo2Request):
     """Veo2 image-to-video: animates `image_url` (720p or larger)."""
 
-    model: Literal["veo2/image-to-video"] = "veo2/image-to-video"
+    model: Literal["veo2/image-to-video"] = "veo2/image-to-video"  # type: ignore[assignment]  # narrows the family's id
     image_url: ImageUrl
     tail_image_url: ImageUrl | None = None
 

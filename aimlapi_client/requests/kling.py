@@ -24,9 +24,7 @@ KlingImageModel = Literal[
     "kling-video/v1.6/pro/image-to-video",
     "klingai/v2-master-image-to-video",
 ]
-KlingEffectsModel = Literal[
-    "klingai/kling-video-v1.6-standard-effects", "klingai/kling-video-v1.6-pro-effects"
-]
+KlingEffectsModel = Literal["klingai/kling-video-v1.6-standard-effects", "klingai/kling-video-v1.6-pro-effects"]
 _NO_CAMERA = {"kling-video/v1.6/standard/text-to-video"}
 _TAIL_FRAME = {
     "kling-video/v1/standard/image-to-video",

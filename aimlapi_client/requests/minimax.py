@@ -23,5 +23,5 @@ class MiniMaxRequest(RequestBase):
 class MiniMaxLive2dRequest(MiniMaxRequest):
     """MiniMax video-01-live2d: animates a first frame in a Live2D style."""
 
-    model: Literal["video-01-live2d"] = "video-01-live2d"
+    model: Literal["video-01-live2d"] = "video-01-live2d"  # type: ignore[assignment]  # narrows the family's id
     image_url: ImageUrl = Field(description="First frame: JPG/PNG, 2:5..5:2, short side > 300 px.")

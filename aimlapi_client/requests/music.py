@@ -40,7 +40,5 @@ class MiniMaxMusicRequest(RequestBase):
     """MiniMax music: sings `prompt` (lyrics) in the style of a reference track."""
 
     model: Literal["minimax-music"] = "minimax-music"
-    prompt: str = Field(
-        min_length=1, max_length=600, description="Lyrics: \\n between lines, \\n\\n for a pause."
-    )
+    prompt: str = Field(min_length=1, max_length=600, description="Lyrics: \\n between lines, \\n\\n for a pause.")
     reference_audio_url: str = Field(description="A .wav or .mp3 of more than 15 s to take the style from.")

@@ -142,7 +142,11 @@ def query(stack: Stack, path: str, body: dict) -> list[dict]:
 def wait_for_runs(stack: Stack, deployment: str, count: int, timeout: float = 240) -> list[dict]:
     """Flow runs of `deployment` (flow/name), once `count` of them are completed."""
     flow_name, name = deployment.split("/")
-    (found,) = query(stack, "/deployments/filter", {"deployments": {"name": {"any_": [name]}}, "flows": {"name": {"any_": [flow_name]}}})
+    (found,) = query(
+        stack,
+        "/deployments/filter",
+        {"deployments": {"name": {"any_": [name]}}, "flows": {"name": {"any_": [flow_name]}}},
+    )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         runs = query(stack, "/flow_runs/filter", {"flow_runs": {"deployment_id": {"any_": [found["id"]]}}})
@@ -171,9 +175,17 @@ def test_deployments_run_by_hand_by_event_and_chained(stack, aimlapi_sim, tmp_pa
     # 1. By hand, as from the UI's Run button.
     out_dir = tmp_path / "by-hand"
     stack.run(
-        str(BIN / "prefect"), "deployment", "run", "generate-video/on-demand",
-        "--param", "prompt=A red kite over the sea", "--param", f"output_dir={out_dir}",
-        "--watch", "--watch-timeout", "240",
+        str(BIN / "prefect"),
+        "deployment",
+        "run",
+        "generate-video/on-demand",
+        "--param",
+        "prompt=A red kite over the sea",
+        "--param",
+        f"output_dir={out_dir}",
+        "--watch",
+        "--watch-timeout",
+        "240",
     )
     (by_hand,) = wait_for_runs(stack, "generate-video/on-demand", 1)
     artifacts = result_of(stack, by_hand)
@@ -184,8 +196,14 @@ def test_deployments_run_by_hand_by_event_and_chained(stack, aimlapi_sim, tmp_pa
 
     # 2. By an event whose payload carries the prompt.
     stack.run(
-        str(BIN / "prefect"), "event", "emit", "aimlapi.video.requested",
-        "--resource-id", "aimlapi.request.e2e", "--payload", json.dumps({"prompt": "A fox in the snow"}),
+        str(BIN / "prefect"),
+        "event",
+        "emit",
+        "aimlapi.video.requested",
+        "--resource-id",
+        "aimlapi.request.e2e",
+        "--payload",
+        json.dumps({"prompt": "A fox in the snow"}),
     )
     (triggered,) = wait_for_runs(stack, "generate-video/on-request", 1)
     assert triggered["parameters"]["prompt"] == "A fox in the snow"
@@ -196,6 +214,8 @@ def test_deployments_run_by_hand_by_event_and_chained(stack, aimlapi_sim, tmp_pa
     assert str(video) in paths
     for path in paths:
         assert (ROOT / "published" / Path(path).name).is_file()
-    completed = query(stack, "/events/filter", {"filter": {"event": {"name": ["aimlapi.video.completed"]}}, "limit": 50})["events"]
+    completed = query(
+        stack, "/events/filter", {"filter": {"event": {"name": ["aimlapi.video.completed"]}}, "limit": 50}
+    )["events"]
     assert len(completed) >= 2
     assert len(aimlapi_sim.ledger.accepted) == 2

@@ -14,9 +14,7 @@ async def read_events(prefix: str, resource_id: str, expected: int, timeout: flo
     """Events named `prefix*` about `resource_id`, once `expected` of them reached the server."""
     await EventsWorker.drain_all()
     deadline = time.monotonic() + timeout
-    event_filter = EventFilter(
-        event=EventNameFilter(prefix=[prefix]), resource=EventResourceFilter(id=[resource_id])
-    )
+    event_filter = EventFilter(event=EventNameFilter(prefix=[prefix]), resource=EventResourceFilter(id=[resource_id]))
     while True:
         async with get_client() as prefect:
             events = (await prefect.read_events(filter=event_filter, limit=50)).events

@@ -45,7 +45,9 @@ async def test_a_mixed_batch_produces_every_file_and_a_table(aimlapi_sim, aimlap
         {"model": "video-01", "prompt": "A heron"},
         {"model": "google/lyria2", "prompt": "A calm piano loop"},
     ]
-    state = await generate_videos(items=items, credentials=aimlapi_credentials, output_dir=str(tmp_path), return_state=True)
+    state = await generate_videos(
+        items=items, credentials=aimlapi_credentials, output_dir=str(tmp_path), return_state=True
+    )
     summary = await state.aresult()
     assert [Path(r.path).suffix for r in summary.succeeded] == [".mp4", ".mp4", ".wav"]
     assert summary.failed == [] and summary.new_submissions == 3
@@ -69,18 +71,25 @@ async def test_one_failure_does_not_stop_the_others(aimlapi_sim, aimlapi_credent
 
 async def test_the_spend_guard_caps_new_submissions_and_resumes_for_free(aimlapi_sim, aimlapi_credentials, tmp_path):
     items = [veo3(f"clip {i}") for i in range(4)]
-    first = await generate_videos(items=items, credentials=aimlapi_credentials, output_dir=str(tmp_path), max_new_submissions=2)
+    first = await generate_videos(
+        items=items, credentials=aimlapi_credentials, output_dir=str(tmp_path), max_new_submissions=2
+    )
     assert len(first.succeeded) == 2 and len(first.not_submitted) == 2 and first.new_submissions == 2
     assert len(aimlapi_sim.ledger.accepted) == 2
 
-    again = await generate_videos(items=items, credentials=aimlapi_credentials, output_dir=str(tmp_path), max_new_submissions=2)
+    again = await generate_videos(
+        items=items, credentials=aimlapi_credentials, output_dir=str(tmp_path), max_new_submissions=2
+    )
     assert len(again.succeeded) == 4 and again.not_submitted == [] and again.new_submissions == 2
     assert len(aimlapi_sim.ledger.accepted) == 4  # the first two were resumed, not paid again
 
 
 async def test_max_concurrency_bounds_generations_in_flight(aimlapi_sim, aimlapi_credentials, tmp_path):
     await generate_videos(
-        items=[veo3(f"bounded {i}") for i in range(5)], credentials=aimlapi_credentials, output_dir=str(tmp_path), max_concurrency=2
+        items=[veo3(f"bounded {i}") for i in range(5)],
+        credentials=aimlapi_credentials,
+        output_dir=str(tmp_path),
+        max_concurrency=2,
     )
     intervals = busy_intervals(aimlapi_sim.ledger)
     assert len(intervals) == 5 and most_at_once(intervals) == 2
@@ -101,7 +110,10 @@ async def test_a_global_concurrency_limit_bounds_across_runs(aimlapi_sim, aimlap
 async def test_a_missing_concurrency_limit_fails_before_paying(aimlapi_sim, aimlapi_credentials, tmp_path):
     with pytest.raises(Exception, match="aimlapi-no-such-limit"):
         await generate_videos(
-            items=[veo3("x")], credentials=aimlapi_credentials, output_dir=str(tmp_path), concurrency_limit="aimlapi-no-such-limit"
+            items=[veo3("x")],
+            credentials=aimlapi_credentials,
+            output_dir=str(tmp_path),
+            concurrency_limit="aimlapi-no-such-limit",
         )
     assert aimlapi_sim.ledger.accepted == []
 
@@ -115,13 +127,19 @@ async def test_credits_reported_by_the_api_are_summed(aimlapi_sim, tmp_path):
 
 async def test_an_invalid_item_fails_the_batch_before_any_request(aimlapi_sim, aimlapi_credentials, tmp_path):
     with pytest.raises(Exception, match="duration"):
-        await generate_videos(items=[veo3("ok"), {"model": "google/veo3", "prompt": "x", "duration": 5}], credentials=aimlapi_credentials, output_dir=str(tmp_path))
+        await generate_videos(
+            items=[veo3("ok"), {"model": "google/veo3", "prompt": "x", "duration": 5}],
+            credentials=aimlapi_credentials,
+            output_dir=str(tmp_path),
+        )
     assert aimlapi_sim.ledger.requests == []
 
 
 async def test_storyboard_writes_the_clips_in_scene_order(aimlapi_sim, aimlapi_credentials, tmp_path):
     scenes = ["Dawn over the harbour", "A ferry leaves", "Gulls follow it out to sea"]
-    manifest_path = await storyboard(scenes=scenes, credentials=aimlapi_credentials, output_dir=str(tmp_path), duration=4)
+    manifest_path = await storyboard(
+        scenes=scenes, credentials=aimlapi_credentials, output_dir=str(tmp_path), duration=4
+    )
     manifest = json.loads(Path(manifest_path).read_text())
     assert [clip["prompt"] for clip in manifest["clips"]] == scenes
     assert [clip["scene"] for clip in manifest["clips"]] == [1, 2, 3]
@@ -132,7 +150,9 @@ async def test_storyboard_writes_the_clips_in_scene_order(aimlapi_sim, aimlapi_c
 
 async def test_duplicate_items_in_one_batch_pay_once_and_all_get_the_file(aimlapi_sim, aimlapi_credentials, tmp_path):
     items = [veo3("The same kite")] * 5 + [veo3(f"distinct {i}") for i in range(5)]
-    state = await generate_videos(items=items, credentials=aimlapi_credentials, output_dir=str(tmp_path), return_state=True)
+    state = await generate_videos(
+        items=items, credentials=aimlapi_credentials, output_dir=str(tmp_path), return_state=True
+    )
     summary = await state.aresult()
     assert len(aimlapi_sim.ledger.accepted) == 6 and summary.new_submissions == 6
     assert len(summary.succeeded) == 10 and summary.failed == []
@@ -167,7 +187,9 @@ async def test_duplicate_submissions_racing_in_one_event_loop_pay_once(aimlapi_s
     assert {generation.id for generation in generations} == set(aimlapi_sim.ledger.accepted)
 
 
-async def test_an_item_whose_create_got_no_answer_is_counted_as_maybe_billed(aimlapi_sim, aimlapi_credentials, tmp_path):
+async def test_an_item_whose_create_got_no_answer_is_counted_as_maybe_billed(
+    aimlapi_sim, aimlapi_credentials, tmp_path
+):
     aimlapi_sim.faults.add("submit", "drop", after_accept=True)
     summary = await generate_videos(
         items=[veo3("lost answer")], credentials=aimlapi_credentials, output_dir=str(tmp_path), max_new_submissions=5

@@ -193,7 +193,9 @@ async def test_a_slow_server_cannot_stretch_the_deadline(aimlapi_sim):
 
 async def test_faults_and_the_ledger_are_reachable_over_http(client, aimlapi_sim):
     async with httpx.AsyncClient(base_url=aimlapi_sim.base_url) as control:
-        added = await control.post("/_sim/faults", json={"target": "submit", "kind": "status", "status": 429, "retry_after": 0.01})
+        added = await control.post(
+            "/_sim/faults", json={"target": "submit", "kind": "status", "status": 429, "retry_after": 0.01}
+        )
         assert added.status_code == 201
         generation = await client.submit(REQUEST)
         ledger = (await control.get("/_sim/ledger")).json()

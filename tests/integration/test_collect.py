@@ -51,9 +51,13 @@ async def test_a_deadline_names_the_call_that_collects_the_generation_without_pa
     assert completed.payload["path"] == result.path
 
 
-async def test_collect_generation_refuses_an_unknown_model_before_any_request(aimlapi_sim, aimlapi_credentials, tmp_path):
+async def test_collect_generation_refuses_an_unknown_model_before_any_request(
+    aimlapi_sim, aimlapi_credentials, tmp_path
+):
     with pytest.raises(Exception, match="not supported. Did you mean: google/veo3"):
-        await collect_generation(generation_id="x", model="google/veo9", credentials=aimlapi_credentials, output_dir=str(tmp_path))
+        await collect_generation(
+            generation_id="x", model="google/veo9", credentials=aimlapi_credentials, output_dir=str(tmp_path)
+        )
     assert aimlapi_sim.ledger.requests == []
 
 
@@ -65,7 +69,7 @@ async def test_a_cancelled_run_reports_its_paid_generation_as_abandoned(aimlapi_
     await until(lambda: aimlapi_sim.ledger.accepted, 30, "the submission")
     await asyncio.sleep(0.5)
     run.cancel()
-    with pytest.raises(BaseException):
+    with pytest.raises(asyncio.CancelledError):
         await run
     (generation_id,) = aimlapi_sim.ledger.accepted
     (abandoned,) = await read_events("aimlapi.video.abandoned", f"aimlapi.generation.{generation_id}", expected=1)
@@ -118,7 +122,9 @@ async def test_the_sweeper_collects_what_runs_left_and_only_for_its_own_account(
     assert len(aimlapi_sim.ledger.accepted) == 2  # collecting never submits
 
     async with get_client() as prefect:
-        tables = await prefect.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["aimlapi-outstanding"])))
+        tables = await prefect.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["aimlapi-outstanding"]))
+        )
     assert any(left["mine"] in str(table.data) for table in tables)
 
     await read_events("aimlapi.video.completed", f"aimlapi.generation.{left['mine']}", expected=1)
@@ -133,7 +139,7 @@ async def test_the_sweeper_collects_an_abandoned_generation(aimlapi_sim, aimlapi
     )
     await until(lambda: aimlapi_sim.ledger.accepted, 30, "the submission")
     run.cancel()
-    with pytest.raises(BaseException):
+    with pytest.raises(asyncio.CancelledError):
         await run
     (generation_id,) = aimlapi_sim.ledger.accepted
     await read_events("aimlapi.video.abandoned", f"aimlapi.generation.{generation_id}", expected=1)

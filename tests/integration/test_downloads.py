@@ -47,7 +47,10 @@ async def test_two_processes_downloading_one_generation_both_succeed_with_one_fi
     writers = [
         subprocess.Popen(
             [sys.executable, "-c", DOWNLOAD, aimlapi_sim.base_url, done.model_dump_json(), str(tmp_path)],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )  # fmt: skip
         for _ in range(2)
     ]

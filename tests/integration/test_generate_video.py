@@ -85,7 +85,9 @@ async def test_a_wrong_key_fails_with_auth_error(aimlapi_sim, tmp_path):
 )
 async def test_invalid_input_fails_before_any_request(aimlapi_sim, aimlapi_credentials, tmp_path, options, message):
     with pytest.raises(RequestValidationError, match=message):
-        await generate_video(**{"prompt": "x", "credentials": aimlapi_credentials, "output_dir": str(tmp_path), **options})
+        await generate_video(
+            **{"prompt": "x", "credentials": aimlapi_credentials, "output_dir": str(tmp_path), **options}
+        )
     assert aimlapi_sim.ledger.requests == []
 
 

@@ -95,7 +95,9 @@ async def test_the_crash_hook_finds_a_killed_runs_generation_through_events(aiml
         process.kill()
         process.communicate()
     (submitted,) = await read_events("aimlapi.video.submitted", f"aimlapi.generation.{generation_id}", expected=1)
-    (run_id,) = [r.id.removeprefix("prefect.flow-run.") for r in submitted.related if r.id.startswith("prefect.flow-run.")]
+    (run_id,) = [
+        r.id.removeprefix("prefect.flow-run.") for r in submitted.related if r.id.startswith("prefect.flow-run.")
+    ]
     async with get_client() as prefect:
         flow_run = await prefect.read_flow_run(run_id)
 

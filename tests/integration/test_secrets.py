@@ -40,8 +40,11 @@ async def run_and_collect(credentials, tmp_path, caplog, **options):
     for name in DEBUG_LOGGERS:
         caplog.set_level(logging.DEBUG, logger=name)
     state = await generate_video(
-        prompt="A canary in a coal mine", credentials=credentials, output_dir=str(tmp_path),
-        return_state=True, **options,
+        prompt="A canary in a coal mine",
+        credentials=credentials,
+        output_dir=str(tmp_path),
+        return_state=True,
+        **options,
     )
     flow_run_id = state.state_details.flow_run_id
     async with get_client() as prefect:

@@ -62,23 +62,43 @@ def test_veo3_defaults_follow_the_vendor_page():
         ("google/veo3", {"seed": -1}, "seed: Input should be greater than or equal to 0; got -1"),
         ("google/veo3", {"seed": "seven"}, "seed"),
         ("google/veo3", {"enhance_prompt": "maybe"}, "enhance_prompt"),
-        ("google/veo3", {"duraton": 8}, "duraton is not a field of this model; allowed: prompt, aspect_ratio, duration"),
+        (
+            "google/veo3",
+            {"duraton": 8},
+            "duraton is not a field of this model; allowed: prompt, aspect_ratio, duration",
+        ),
         ("veo2", {"duration": 4}, "veo2: duration must be one of 5, 6, 7, 8; got 4"),
         ("veo2/image-to-video", {}, "veo2/image-to-video: image_url is required"),
         ("veo2/image-to-video", {"image_url": "ftp://x/y.png"}, "must be an http(s) URL or a data: URI"),
         ("kling-video/v1/pro/text-to-video", {"cfg_scale": 1.5}, "cfg_scale: Input should be less than or equal to 1"),
         ("kling-video/v1/pro/text-to-video", {"duration": 7}, "duration must be one of 5, 10; got 7"),
         ("kling-video/v1.6/standard/text-to-video", {"camera_control": "down_back"}, "camera_control is not supported"),
-        ("kling-video/v1.6/standard/image-to-video", {"image_url": IMG, "tail_image_url": IMG}, "tail_image_url is only supported by"),
+        (
+            "kling-video/v1.6/standard/image-to-video",
+            {"image_url": IMG, "tail_image_url": IMG},
+            "tail_image_url is only supported by",
+        ),
         ("luma/ray-1-6", {"resolution": "720p"}, "only supported by the ray-2 models"),
         ("luma/ray-2", {"keyframes": {"frame0": {"type": "image"}}}, "needs url"),
         ("luma/ray-2", {"duration": 10}, "duration must be one of 5, 9; got 10"),
         ("video-01", {"prompt": "x" * 2001}, "video-01: prompt: String should have at most 2000 characters"),
         ("video-01-live2d", {}, "video-01-live2d: image_url is required"),
         ("gen3a_turbo", {"prompt": "x"}, "gen3a_turbo: image_url is required"),
-        ("gen3a_turbo", {"image_url": IMG, "aspect_ratio": "1:1"}, "aspect_ratio must be one of '16:9', '9:16'; got '1:1'"),
-        ("runway/gen4_turbo", {"image_url": IMG, "seed": 2**32}, "seed: Input should be less than or equal to 4294967295"),
-        ("runway/gen4_turbo", {"image_url": IMG, "prompt": "x" * 1001}, "prompt: String should have at most 1000 characters"),
+        (
+            "gen3a_turbo",
+            {"image_url": IMG, "aspect_ratio": "1:1"},
+            "aspect_ratio must be one of '16:9', '9:16'; got '1:1'",
+        ),
+        (
+            "runway/gen4_turbo",
+            {"image_url": IMG, "seed": 2**32},
+            "seed: Input should be less than or equal to 4294967295",
+        ),
+        (
+            "runway/gen4_turbo",
+            {"image_url": IMG, "prompt": "x" * 1001},
+            "prompt: String should have at most 1000 characters",
+        ),
         ("alibaba/wan2.1-t2v-turbo", {"resolution": "1080P"}, "resolution must be one of '480P', '720P'"),
         ("stable-audio", {"seconds_total": 48}, "seconds_total: Input should be less than or equal to 47"),
         ("stable-audio", {"seconds_start": 20, "seconds_total": 10}, "seconds_start must be less than seconds_total"),
@@ -119,7 +139,11 @@ def test_routes_of_each_style():
     assert body("google/veo3", "legacy", prompt="x")[0] == "/v2/generate/video/google/generation"
     assert body("luma/ray-2", "legacy", prompt="x")[0] == "/v2/generate/video/luma-ai/generation"
     assert body("google/veo3", "unified", prompt="x")[0] == "/v2/video/generations"
-    assert body("google/lyria2", "legacy", prompt="x")[0] == body("google/lyria2", "unified", prompt="x")[0] == "/v2/generate/audio"
+    assert (
+        body("google/lyria2", "legacy", prompt="x")[0]
+        == body("google/lyria2", "unified", prompt="x")[0]
+        == "/v2/generate/audio"
+    )
 
 
 def test_unified_names_translate_for_the_legacy_routes():
@@ -130,7 +154,9 @@ def test_unified_names_translate_for_the_legacy_routes():
     assert body("video-01", "unified", **minimax)[1] == {"model": "video-01", **minimax}
     runway = body("gen3a_turbo", "legacy", image_url=IMG, aspect_ratio="9:16", tail_image_url=IMG)[1]
     assert runway == {"model": "gen3a_turbo", "image_url": IMG, "ratio": "9:16", "last_image_url": IMG}
-    assert body("alibaba/wan2.1-t2v-plus", "legacy", prompt="x", enhance_prompt=True)[1]["enable_prompt_expansion"] is True
+    assert (
+        body("alibaba/wan2.1-t2v-plus", "legacy", prompt="x", enhance_prompt=True)[1]["enable_prompt_expansion"] is True
+    )
     luma_legacy = body("luma/ray-2", "legacy", prompt="x", duration=9)[1]
     assert (luma_legacy["model"], luma_legacy["duration"]) == ("ray-2", "9s")
     luma_unified = body("luma/ray-2", "unified", prompt="x", duration=9)[1]
@@ -140,8 +166,18 @@ def test_unified_names_translate_for_the_legacy_routes():
 @pytest.mark.parametrize(
     ("model", "style", "options", "message"),
     [
-        ("runway/gen4_turbo", "legacy", {"image_url": IMG, "tail_image_url": IMG}, "tail_image_url exists only on the unified route"),
-        ("wan/v2.1/1.3b/text-to-video", "unified", {"prompt": "x", "sampler": "unipc"}, "sampler exists only on the legacy route"),
+        (
+            "runway/gen4_turbo",
+            "legacy",
+            {"image_url": IMG, "tail_image_url": IMG},
+            "tail_image_url exists only on the unified route",
+        ),
+        (
+            "wan/v2.1/1.3b/text-to-video",
+            "unified",
+            {"prompt": "x", "sampler": "unipc"},
+            "sampler exists only on the legacy route",
+        ),
     ],
 )
 def test_fields_one_route_lacks_fail_before_sending(model, style, options, message):
@@ -167,7 +203,9 @@ def test_requests_are_frozen():
 
 
 def test_the_models_command_lists_every_model():
-    out = subprocess.run([sys.executable, "-m", "aimlapi_client", "models"], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "aimlapi_client", "models"], check=True, capture_output=True, text=True
+    ).stdout
     listed = {line.split()[0] for line in out.splitlines()}
     assert listed == DOCUMENTED_IDS
     assert len(list_models()) == len(DOCUMENTED_IDS)

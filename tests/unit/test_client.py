@@ -273,6 +273,10 @@ async def test_a_lost_create_answer_says_how_to_collect_without_paying_again(rou
 
 
 def test_the_account_fingerprint_tells_keys_apart_and_hides_them():
-    one, same, other = VideoClient(KEY, base_url=API), VideoClient(KEY, base_url=API), VideoClient(KEY + "x", base_url=API)
+    one, same, other = (
+        VideoClient(KEY, base_url=API),
+        VideoClient(KEY, base_url=API),
+        VideoClient(KEY + "x", base_url=API),
+    )
     assert one.account_fingerprint == same.account_fingerprint != other.account_fingerprint
     assert KEY not in one.account_fingerprint and len(one.account_fingerprint) == 16

@@ -29,7 +29,12 @@ def test_the_key_is_hidden_in_repr_str_and_dumps():
 
 def test_the_client_gets_the_blocks_timeouts_and_base_url():
     credentials = AimlApiCredentials(
-        api_key=KEY, base_url="http://127.0.0.1:9/", connect_timeout_s=1, read_timeout_s=2, write_timeout_s=3, pool_timeout_s=4
+        api_key=KEY,
+        base_url="http://127.0.0.1:9/",
+        connect_timeout_s=1,
+        read_timeout_s=2,
+        write_timeout_s=3,
+        pool_timeout_s=4,
     )
     client = credentials.get_client()
     assert client.base_url == "http://127.0.0.1:9"
