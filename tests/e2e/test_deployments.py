@@ -167,9 +167,11 @@ def result_of(stack: Stack, flow_run: dict) -> dict:
 def test_deployments_run_by_hand_by_event_and_chained(stack, aimlapi_sim, tmp_path):
     deployments = query(stack, "/deployments/filter", {})
     by_name = {d["name"]: d for d in deployments}
-    assert {"on-demand", "nightly", "on-request", "publish-on-completed"} <= set(by_name)
+    assert {"on-demand", "nightly", "on-request", "publish-on-completed", "collect", "hourly"} <= set(by_name)
     nightly = httpx.get(f"{stack.api}/deployments/{by_name['nightly']['id']}/schedules", timeout=10).json()
     assert nightly and nightly[0]["schedule"]["cron"] == "0 2 * * *"
+    sweeper = httpx.get(f"{stack.api}/deployments/{by_name['hourly']['id']}/schedules", timeout=10).json()
+    assert sweeper and sweeper[0]["schedule"]["cron"] == "15 * * * *"
     assert by_name["on-demand"]["parameters"]["credentials"] == "aimlapi"  # a block name, no secret
 
     # 1. By hand, as from the UI's Run button.
@@ -219,3 +221,14 @@ def test_deployments_run_by_hand_by_event_and_chained(stack, aimlapi_sim, tmp_pa
     )["events"]
     assert len(completed) >= 2
     assert len(aimlapi_sim.ledger.accepted) == 2
+
+    # 4. Collect by id, as from the UI with the id of an error message: the file is there, verified.
+    stack.run(
+        str(BIN / "prefect"), "deployment", "run", "collect-generation/collect",
+        "--param", f"generation_id={aimlapi_sim.ledger.accepted[0]}", "--param", f"output_dir={out_dir}",
+        "--watch", "--watch-timeout", "240",
+    )  # fmt: skip
+    (collected,) = wait_for_runs(stack, "collect-generation/collect", 1)
+    assert str(video.resolve()) in result_of(stack, collected)["markdown"]["data"]
+    assert [path.name for path in out_dir.iterdir()] == [video.name]
+    assert len(aimlapi_sim.ledger.accepted) == 2  # collecting never submits
