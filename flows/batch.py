@@ -121,13 +121,9 @@ class _Item:
     same_as: int | None = None  # a duplicate of this earlier item: it shares that item's generation
 
     def copy_outcome(self, first: _Item) -> None:
-        self.result, self.error, self.submitted, self.skipped = (
-            first.result,
-            first.error,
-            first.submitted,
-            first.skipped,
-        )
-        self.same_as = first.index
+        """Take the outcome of the earlier, identical item (its generation, not its costs)."""
+        self.result, self.error = first.result, first.error
+        self.submitted, self.skipped = first.submitted, first.skipped
 
 
 def _run_name() -> str:
@@ -200,6 +196,7 @@ async def generate_videos(
                 reserved = True
                 if submit_rate_limit:
                     await rate_limit(submit_rate_limit, strict=True)
+                submitted_at = time.monotonic()
                 try:
                     generation, info, resumed = await submit_generation(
                         item.request, client, output_dir=output_dir, refresh=refresh
@@ -209,7 +206,7 @@ async def generate_videos(
                     raise
                 item.submitted, item.paid, reserved = True, not resumed, False
                 guard.settle(paid=item.paid)
-                item.result = await _finish_inline(info, generation, client, deadline_s, expected_s, started)
+                item.result = await _finish_inline(info, generation, client, deadline_s, expected_s, submitted_at)
         except Exception as exc:  # reported per item; the others go on
             item.error = exc
         finally:
@@ -282,9 +279,12 @@ async def _finish_inline(
     expected_s: float | None,
     started: float,
 ) -> GenerationResult:
-    """Wait and download without task runs of their own (each costs milliseconds of CPU,
-    which adds up over thousands of items: see bench/README.md); the batch reports in
-    one table and records all files as assets at the end."""
+    """Wait for a batch item's generation and download it, emitting its events.
+
+    Inline, without task runs of their own: each costs milliseconds of CPU, which adds
+    up over thousands of items (see bench/README.md); the batch reports in one table
+    and records all files as assets at the end.
+    """
     logger = get_run_logger()
     try:
         generation = await client.wait(
