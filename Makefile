@@ -7,9 +7,14 @@ STAMP := $(VENV)/.installed
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-# For the server-side targets: where `make server` listens.
+# Where `make server` listens (PREFECT_HOST=0.0.0.0 to serve other machines).
+PREFECT_HOST ?= 127.0.0.1
 PREFECT_PORT ?= 4200
-SERVER_ENV := PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api PREFECT_UI_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api
+# The Prefect API the other targets talk to: PREFECT_API_URL from the environment or
+# the active Prefect profile, as for any Prefect command; without one, `make server`'s.
+PREFECT_API = $(BIN)/python -c "from prefect.settings import get_current_settings as s; \
+	print(s().api.url or 'http://127.0.0.1:$(PREFECT_PORT)/api')"
+WITH_API = PREFECT_API_URL="$$($(PREFECT_API))"
 PROMPT ?= A paper boat drifting down a rain-soaked street at dusk, cinematic
 
 .PHONY: demo test lint bench install clean server emulator block deploy worker run
@@ -38,24 +43,25 @@ bench: $(STAMP)  ## benchmarks against their baselines (bench/README.md); BENCH_
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 server: $(STAMP)  ## a local Prefect server (SQLite under ~/.prefect), UI at http://127.0.0.1:4200
-	$(SERVER_ENV) $(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)
+	PREFECT_UI_API_URL="$${PREFECT_UI_API_URL:-http://$(PREFECT_HOST):$(PREFECT_PORT)/api}" \
+		$(BIN)/prefect server start --host $(PREFECT_HOST) --port $(PREFECT_PORT)
 
 emulator: $(STAMP)  ## the local API emulator on :8787 (key "sim-key"), to deploy without a real key
 	$(BIN)/python -m aimlapi_sim --port 8787 --api-key sim-key
 
 block: $(STAMP)  ## register the block type and save block "aimlapi" from AIMLAPI_API_KEY (+ AIMLAPI_BASE_URL)
-	$(SERVER_ENV) $(BIN)/prefect block register -m blocks
-	$(SERVER_ENV) $(BIN)/python -m blocks save aimlapi
+	$(WITH_API) $(BIN)/prefect block register -m blocks
+	$(WITH_API) $(BIN)/python -m blocks save aimlapi
 
 deploy: block  ## create the process work pool and deploy everything in prefect.yaml
-	$(SERVER_ENV) $(BIN)/prefect work-pool create aimlapi-process --type process --overwrite
-	$(SERVER_ENV) $(BIN)/prefect --no-prompt deploy --all
+	$(WITH_API) $(BIN)/prefect work-pool create aimlapi-process --type process --overwrite
+	$(WITH_API) $(BIN)/prefect --no-prompt deploy --all
 
 worker: $(STAMP)  ## a process worker for the aimlapi-process pool (run it in this checkout)
-	$(SERVER_ENV) $(BIN)/prefect worker start --pool aimlapi-process
+	$(WITH_API) $(BIN)/prefect worker start --pool aimlapi-process
 
 run: $(STAMP)  ## run the on-demand deployment with PROMPT and watch it
-	$(SERVER_ENV) $(BIN)/prefect deployment run generate-video/on-demand --param prompt="$(PROMPT)" --watch
+	$(WITH_API) $(BIN)/prefect deployment run generate-video/on-demand --param prompt="$(PROMPT)" --watch
 
 clean:
 	rm -rf $(VENV) videos published .pytest_cache

@@ -42,7 +42,6 @@ class Stack:
             **os.environ,
             "PREFECT_HOME": str(home),
             "PREFECT_API_URL": self.api,
-            "PREFECT_UI_API_URL": self.api,
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "AIMLAPI_API_KEY": SIM_API_KEY,
             "AIMLAPI_BASE_URL": emulator.base_url,
@@ -58,8 +57,11 @@ class Stack:
             command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
 
-    def run(self, *command: str, timeout: float = 300) -> str:
-        done = subprocess.run(command, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=timeout)
+    def run(self, *command: str, timeout: float = 300, env: dict[str, str | None] | None = None) -> str:
+        """Run a command to its end; `env` changes the stack's environment (None unsets)."""
+        changed = {**self.env, **(env or {})}
+        environment = {name: value for name, value in changed.items() if value is not None}
+        done = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=timeout)
         assert done.returncode == 0, f"{command} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
         return done.stdout
 
@@ -122,10 +124,14 @@ def stack(tmp_path, aimlapi_sim):
     outputs = (ROOT / "videos", ROOT / "published")
     before = files_in(*outputs)
     try:
-        stack.start("server", str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(stack.port))
+        # The README's commands, with the user's own settings: a server on another port,
+        # the API URL in the active Prefect profile for `make deploy`, in the
+        # environment for `make worker`.
+        stack.start("server", "make", "server", f"PREFECT_PORT={stack.port}")
         stack.wait_healthy()
-        stack.run("make", "deploy", f"PREFECT_PORT={stack.port}")
-        stack.start("worker", "make", "worker", f"PREFECT_PORT={stack.port}")
+        stack.run(str(BIN / "prefect"), "config", "set", f"PREFECT_API_URL={stack.api}")
+        stack.run("make", "deploy", env={"PREFECT_API_URL": None})
+        stack.start("worker", "make", "worker")
         yield stack
     finally:
         stack.stop()
