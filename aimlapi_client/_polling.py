@@ -28,38 +28,50 @@ OnPoll = Callable[[Generation, float], Awaitable[None] | None]
 
 @dataclass(frozen=True)
 class PollSchedule:
-    """An adaptive poll schedule built on the model's expected generation time `T`.
+    """When to poll a generation, built to notice completion fast whatever its real time.
 
-    Few polls while the job is young: one early check (2 s, catches jobs rejected at
-    once) and one at `T/2` when `T` is long enough for them to matter, then one at
-    `0.8 T`; from there a poll every `5 %` of `T`, so a job that finishes on time is
-    noticed within that step. A job that runs late is polled less and less often.
-    No wait is longer than `max_interval_s`, which bounds how late a job that
-    finishes far earlier than expected is noticed. Jitter (early polls only, and
-    only earlier) keeps many concurrent waits from polling in step.
+    The prior `expected_s` (`T`) is only a guide: real times move with load,
+    duration, resolution and audio. The schedule promises, on a clock that starts
+    at submission:
+
+    - Never more than `max_late_s` (10 s, the vendor example's fixed loop) between
+      completion and the poll that notices it, whatever the real time.
+    - For real times from `T/4` to `4 T`, at most `lateness_bound(real)` =
+      `min(10 s, max(2 s, 10 % of real))`: every poll from `T/4` on comes
+      `lateness_bound(last poll)` after the last one (the sparsest schedule that
+      keeps the promise), at most 3x the polls of the fixed loop.
+    - Around the prior (`0.8 T` to `1.25 T`), where a job is most likely to end,
+      polls twice as often where that keeps them at least 2 s apart.
+    - Before `T/4`, one poll every `max_late_s`, placed on the grid that ends in
+      the window's first poll.
+
+    Polls follow the submission time, which spreads many waits over time already;
+    only the backoff after errors is jittered.
     """
 
     expected_s: float = 120.0
     min_interval_s: float = 1.0
+    max_late_s: float = 10.0
     max_interval_s: float = 30.0
+    """The longest backoff after errors."""
     jitter: float = 0.1
+    """Spread of the backoff after errors."""
+
+    def lateness_bound(self, real_s: float) -> float:
+        """The most a completion at `real_s` is noticed late, inside the window."""
+        return min(self.max_late_s, max(2 * self.min_interval_s, 0.1 * real_s))
 
     def next_delay(self, elapsed_s: float) -> float:
         """Seconds to wait before the next poll, `elapsed_s` after submission."""
-        expected = self.expected_s
-        fine = max(self.min_interval_s, 0.05 * expected)
-        checkpoints = [2 * self.min_interval_s, 0.5 * expected] if expected >= 20 * self.min_interval_s else []
-        # A checkpoint counts as reached once a (jittered, earlier) poll was made for it.
-        ahead = [c for c in checkpoints if c * (1 - self.jitter) > elapsed_s]
-        if ahead:
-            delay = (ahead[0] - elapsed_s) * random.uniform(1 - self.jitter, 1)
-        elif elapsed_s < 0.8 * expected - 1e-9:
-            delay = 0.8 * expected - elapsed_s
-        elif elapsed_s < expected:
-            delay = fine
-        else:
-            delay = fine + 0.1 * (elapsed_s - expected)
-        return min(max(delay, self.min_interval_s), self.max_interval_s)
+        window_start = 0.25 * self.expected_s
+        first_in_window = window_start + self.lateness_bound(window_start)
+        if elapsed_s >= first_in_window - 1e-9:
+            bound = self.lateness_bound(elapsed_s)
+            if 0.8 * self.expected_s <= elapsed_s <= 1.25 * self.expected_s and bound >= 4 * self.min_interval_s:
+                return bound / 2  # where the job most likely ends
+            return bound
+        to_grid = (first_in_window - elapsed_s) % self.max_late_s
+        return max(to_grid if to_grid > 1e-6 else self.max_late_s, self.min_interval_s)
 
     def error_delay(self, consecutive_errors: int, retry_after: float | None) -> float:
         """Seconds to wait after a failed poll: the server's hint, else backoff."""

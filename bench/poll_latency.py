@@ -1,11 +1,11 @@
 """Poll latency: how late a finished generation is noticed, and how many polls it took.
 
 Runs the client's real wait loop (`wait_for_generation` + `PollSchedule`) on a
-virtual clock for 5 s, 60 s and 120 s generations: once with the catalogue prior
-exactly right, once with the real duration spread +-20 % around it (200 draws).
-The vendor example's loop (poll at once, then every 10 s) is the baseline. One
-real 5 s generation against the emulator checks the virtual clock against a wall
-clock.
+virtual clock for priors `T` of 30, 120 and 300 s and real times from `T/4` to
+`4 T`: right and wrong priors alike. The vendor example's loop (poll at once, then
+every 10 s) is the baseline; the target is to notice within
+`min(10 s, max(2 s, 10 % of the real time))` with at most 3x its polls. One real
+5 s generation against the emulator checks the virtual clock against a wall clock.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ async def ours(duration_s: float, expected_s: float) -> tuple[float, int]:
         now += seconds
 
     await wait_for_generation(
-        fetch, generation_id="g", deadline_s=10_000, schedule=PollSchedule(expected_s=expected_s),
+        fetch, generation_id="g", model="google/veo3", deadline_s=10_000, schedule=PollSchedule(expected_s=expected_s),
         sleep=sleep, clock=lambda: now,
     )  # fmt: skip
     return now - duration_s, polls
@@ -61,38 +61,42 @@ async def real_check(duration_s: float) -> tuple[float, int]:
         return noticed - (accepted + duration_s), emulator.ledger.polls(generation.id)
 
 
-async def run(durations: list[float], draws: int) -> None:
+async def run(priors: list[float], factors: list[float], draws: int) -> None:
     rng = random.Random(7)
-    for duration in durations:
-        exact_late, exact_polls = await ours(duration, duration)
-        fixed_late, fixed_polls = fixed_10s(duration)
-        spread = [duration * rng.uniform(0.8, 1.2) for _ in range(draws)]
-        ours_spread = [await ours(actual, duration) for actual in spread]
-        fixed_spread = [fixed_10s(actual) for actual in spread]
-        target = max(1.0, 0.05 * duration)
-        print(
-            f"poll latency {duration:g}s (target <= {target:g}s late): prior exact: ours {exact_late:.1f}s late "
-            f"in {exact_polls} polls vs fixed-10s {fixed_late:.1f}s in {fixed_polls} | prior +-20%: ours "
-            f"mean {statistics.mean(late for late, _ in ours_spread):.1f}s "
-            f"max {max(late for late, _ in ours_spread):.1f}s "
-            f"late, {statistics.mean(p for _, p in ours_spread):.1f} polls vs fixed-10s mean "
-            f"{statistics.mean(late for late, _ in fixed_spread):.1f}s "
-            f"max {max(late for late, _ in fixed_spread):.1f}s, "
-            f"{statistics.mean(p for _, p in fixed_spread):.1f} polls",
-            flush=True,
-        )
+    print("| prior T | real (+-5 %, within T/4..4T) | within target | ours: late mean / max, polls | fixed 10 s loop |")
+    print("|---|---|---|---|---|")
+    for prior in priors:
+        for factor in factors:
+            low, high = max(0.95 * factor, 0.25), min(1.05 * factor, 4.0)
+            reals = [prior * rng.uniform(low, high) for _ in range(draws)]
+            mine = [await ours(real, prior) for real in reals]
+            fixed = [fixed_10s(real) for real in reals]
+            kept = sum(
+                late <= min(10.0, max(2.0, 0.1 * real)) + 1e-9 for real, (late, _) in zip(reals, mine, strict=True)
+            )
+            print(
+                f"| {prior:g} s | {prior * factor:g} s ({factor:g} T) | {kept}/{draws} | {_summary(mine)} "
+                f"| {_summary(fixed)} |",
+                flush=True,
+            )
     late, polls = await real_check(5.0)
     print(
         f"poll latency check on the emulator (5 s, wall clock): noticed {late:.2f}s late in {polls} polls", flush=True
     )
 
 
+def _summary(runs: list[tuple[float, int]]) -> str:
+    lates = [late for late, _ in runs]
+    return f"{statistics.mean(lates):.1f} / {max(lates):.1f} s, {statistics.mean(p for _, p in runs):.1f}"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.poll_latency")
-    parser.add_argument("--durations", type=float, nargs="+", default=[5.0, 60.0, 120.0])
-    parser.add_argument("--draws", type=int, default=200)
+    parser.add_argument("--priors", type=float, nargs="+", default=[30.0, 120.0, 300.0])
+    parser.add_argument("--factors", type=float, nargs="+", default=[0.25, 0.5, 1.0, 2.0, 4.0])
+    parser.add_argument("--draws", type=int, default=100)
     args = parser.parse_args(argv)
-    asyncio.run(run(args.durations, args.draws))
+    asyncio.run(run(args.priors, args.factors, args.draws))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Our side of the fan-out benchmark: N generations through `generate_videos`.
 
 Usage: python -m bench.run_batch BASE_URL API_KEY N OUT_DIR EXPECTED_S
+EXPECTED_S "catalogue" leaves `expected_s` unset, as users run it.
 (PREFECT_API_URL must point at a running server.)
 """
 
@@ -14,7 +15,7 @@ from blocks import AimlApiCredentials
 from flows import generate_videos
 
 
-async def main(base: str, key: str, n: int, out: str, expected_s: float) -> dict:
+async def main(base: str, key: str, n: int, out: str, expected_s: float | None) -> dict:
     credentials = AimlApiCredentials(api_key=key, base_url=base)
     items = [{"model": "google/veo3", "prompt": f"bench {time.time_ns()} {i}", "duration": 4} for i in range(n)]
     started = time.monotonic()
@@ -28,5 +29,6 @@ async def main(base: str, key: str, n: int, out: str, expected_s: float) -> dict
 
 
 if __name__ == "__main__":
-    base, key, n, out, expected = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], float(sys.argv[5])
+    base, key, n, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    expected = None if sys.argv[5] == "catalogue" else float(sys.argv[5])
     print(json.dumps(asyncio.run(main(base, key, n, out, expected))))
