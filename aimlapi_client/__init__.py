@@ -1,7 +1,7 @@
 """A pure async client for the AI/ML API's video generation routes (no Prefect inside)."""
 
 from ._download import file_sha256, result_path
-from ._polling import PollSchedule
+from ._polling import ObservedTimes, PollSchedule
 from .catalog import CATALOG, AnyRequest, ModelSpec, RouteStyle, build_request, get_model, list_models
 from .client import (
     DEFAULT_BASE_URL,
@@ -45,6 +45,7 @@ __all__ = [
     "Generation",
     "GenerationFailedError",
     "ModelSpec",
+    "ObservedTimes",
     "PollSchedule",
     "RateLimitError",
     "RequestBase",

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .errors import (
@@ -19,7 +20,7 @@ from .errors import (
 )
 from .models import Generation
 
-__all__ = ["PollSchedule", "wait_for_generation"]
+__all__ = ["ObservedTimes", "PollSchedule", "wait_for_generation"]
 
 logger = logging.getLogger(__name__)
 
@@ -81,14 +82,53 @@ class PollSchedule:
         return min(backoff, self.max_interval_s) * random.uniform(1 - self.jitter, 1 + self.jitter)
 
 
+class ObservedTimes:
+    """Generation times seen per model; their median is the prior for the next waits.
+
+    A batch learns from its own first completions (waits already running pick the
+    new prior up at their next poll), and a run can start from the times earlier
+    runs saw.
+
+    Args:
+        samples: Earlier observations, model -> seconds (oldest first).
+        keep: How many recent observations per model count.
+        min_samples: Observations needed before they replace the catalogue's prior.
+    """
+
+    def __init__(
+        self, samples: Mapping[str, Sequence[float]] | None = None, *, keep: int = 50, min_samples: int = 3
+    ) -> None:
+        self.keep, self.min_samples = keep, min_samples
+        self._samples = {model: [float(s) for s in times][-keep:] for model, times in (samples or {}).items()}
+        self._fresh: dict[str, list[float]] = {}
+
+    def observe(self, model: str, seconds: float) -> None:
+        """Record that a generation of `model` took `seconds`."""
+        for record in (self._samples, self._fresh):
+            times = record.setdefault(model, [])
+            times.append(round(seconds, 1))
+            del times[: -self.keep]
+
+    def expected_s(self, model: str) -> float | None:
+        """The median of the recent observations, once there are enough."""
+        times = self._samples.get(model, [])
+        return statistics.median(times) if len(times) >= self.min_samples else None
+
+    def fresh(self) -> dict[str, list[float]]:
+        """The observations made since this object was built, per model."""
+        return {model: list(times) for model, times in self._fresh.items()}
+
+
 async def wait_for_generation(
     fetch: Callable[[], Awaitable[Generation]],
     *,
     generation_id: str,
     model: str,
     deadline_s: float,
-    schedule: PollSchedule,
+    schedule: PollSchedule | Callable[[], PollSchedule],
     on_poll: OnPoll | None = None,
+    on_complete: Callable[[float], None] | None = None,
+    long_poll_s: float | None = None,
     not_found_grace_s: float = 30.0,
     max_unreadable: int = 5,
     log: logging.Logger | logging.LoggerAdapter[logging.Logger] = logger,
@@ -104,6 +144,19 @@ async def wait_for_generation(
     a row end it. A failing `on_poll` (a progress report, say) is logged at WARNING
     and never ends a paid wait.
 
+    Args:
+        fetch: Reads the generation's status once.
+        schedule: The poll schedule, or a function that gives the current one (its
+            prior may improve while the wait runs).
+        on_poll: Called after every readable answer with the generation and the
+            seconds since the start.
+        on_complete: Called with the best estimate of when the job completed (the
+            middle of the last interval between polls), in seconds from the start.
+        long_poll_s: How long the server may hold a poll (a long-poll route). A poll
+            it held for at least half of that is followed by the next one at once;
+            one answered sooner (the server did not hold it) by the schedule's wait.
+        log: Where warnings go.
+
     Returns:
         The completed generation; its `video` is set.
 
@@ -113,12 +166,15 @@ async def wait_for_generation(
         DeadlineExceededError: `deadline_s` of wall-clock time passed; names the id.
         AimlApiError: A non-transient error (bad key, unknown generation).
     """
+    current = (lambda: schedule) if isinstance(schedule, PollSchedule) else schedule
     started = clock()
     deadline = started + deadline_s
     errors = unreadable = 0
+    last_pending = 0.0  # when the job was last seen unfinished
     # A job just submitted is not done: the schedule's first wait comes before any poll.
-    await sleep(min(schedule.next_delay(0.0), deadline_s))
+    await sleep(min(current().next_delay(0.0), deadline_s))
     while (remaining := deadline - clock()) > 0:
+        poll_started = clock()
         try:
             async with asyncio.timeout(remaining):
                 generation = await fetch()
@@ -135,17 +191,17 @@ async def wait_for_generation(
                     excerpt=exc.excerpt,
                 ) from None
             errors += 1
-            delay = schedule.error_delay(errors, None)
+            delay = current().error_delay(errors, None)
             log.warning("Unreadable status for %s (%d in a row): %s", generation_id, unreadable, exc.excerpt)
         except TransientError as exc:
             errors += 1
-            delay = schedule.error_delay(errors, getattr(exc, "retry_after", None))
+            delay = current().error_delay(errors, getattr(exc, "retry_after", None))
             log.debug("Poll of %s failed (%s); next in %.1fs", generation_id, exc, delay)
         except AimlApiError as exc:
             if exc.status_code != 404 or clock() - started > not_found_grace_s:
                 raise
             errors += 1
-            delay = schedule.error_delay(errors, None)
+            delay = current().error_delay(errors, None)
             log.warning("Generation %s not visible yet (404); polling again", generation_id)
         else:
             errors = unreadable = 0
@@ -159,6 +215,8 @@ async def wait_for_generation(
                         generation_id=generation_id,
                         status=generation.status,
                     )
+                if on_complete is not None:
+                    on_complete((last_pending + elapsed) / 2)
                 return generation
             if generation.state == "failed":
                 reason = generation.error or "no reason given"
@@ -167,7 +225,9 @@ async def wait_for_generation(
                     generation_id=generation_id,
                     status=generation.status,
                 )
-            delay = schedule.next_delay(elapsed)
+            last_pending = elapsed
+            held = long_poll_s is not None and clock() - poll_started >= long_poll_s / 2
+            delay = 0.0 if held else current().next_delay(elapsed)
         await sleep(min(delay, max(deadline - clock(), 0.0)))
     waited = clock() - started
     raise DeadlineExceededError(

@@ -51,6 +51,8 @@ __all__ = [
 ModelKind = Literal["text-to-video", "image-to-video", "effects", "music"]
 RouteStyle = Literal["legacy", "unified"]
 UNIFIED_VIDEO_ROUTE = "/v2/video/generations"
+LONG_POLL_S = 30.0
+"""How long a long-poll may hold a request, by the vendor's docs."""
 AUDIO_ROUTE = "/v2/generate/audio"
 
 
@@ -74,6 +76,15 @@ class ModelSpec:
     legacy_only: frozenset[str] = frozenset()
     unified_only: frozenset[str] = frozenset()
     legacy_values: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    long_poll_state: str | None = None
+    """A `state` query value that makes the legacy poll hold the request until the job
+    reaches it (a long-poll of up to `LONG_POLL_S`), where the route offers one (Luma)."""
+
+    def long_poll(self, style: RouteStyle) -> dict[str, str] | None:
+        """Extra query parameters that turn a poll into a long-poll, if the route has one."""
+        if style == "legacy" and self.long_poll_state and self.kind != "music":
+            return {"state": self.long_poll_state}
+        return None
 
     def route(self, style: RouteStyle) -> str:
         """The path that creates and polls this model's jobs."""
@@ -147,6 +158,7 @@ CATALOG: dict[str, ModelSpec] = {
                 expected_s=60,
                 legacy_id=model_id.removeprefix("luma/"),
                 legacy_values=_luma_legacy,
+                long_poll_state="completed",  # returns early on failure too: it comes after "completed"
             )
             for model_id in get_args(LumaRequest.model_fields["model"].annotation)
         ],

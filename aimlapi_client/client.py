@@ -8,6 +8,7 @@ import hmac
 import json
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -19,9 +20,9 @@ import httpx
 
 from ._download import save_generation
 from ._http import BearerForApiHost, error_for_response, error_for_transport, redact
-from ._polling import OnPoll, PollSchedule, wait_for_generation
+from ._polling import ObservedTimes, OnPoll, PollSchedule, wait_for_generation
 from ._transport import default_transport
-from .catalog import RouteStyle, get_model
+from .catalog import LONG_POLL_S, RouteStyle, get_model
 from .errors import RequestValidationError, SubmissionUnknownError, TransientError, UnreadableStatusError
 from .models import DownloadedFile, Generation
 from .requests import RequestBase
@@ -102,7 +103,7 @@ class VideoClient:
             `/v2/video/generations`. Music always uses `/v2/generate/audio`.
         submit_attempts: Tries for a create request that the server certainly did
             not accept (429, 503 with Retry-After, connection refused).
-        sleep: Injected for tests.
+        sleep, clock: Injected for tests (a virtual clock).
     """
 
     def __init__(
@@ -115,6 +116,7 @@ class VideoClient:
         route_style: RouteStyle = DEFAULT_ROUTE_STYLE,
         submit_attempts: int = 3,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not api_key:
             raise RequestValidationError("api_key must not be empty")
@@ -123,6 +125,10 @@ class VideoClient:
         self._key = api_key
         self._submit_attempts = submit_attempts
         self._sleep = sleep
+        self._clock = clock
+        self._long_poll_timeout = httpx.Timeout(
+            timeout.connect, read=max(timeout.read or 0.0, LONG_POLL_S + 10), write=timeout.write, pool=timeout.pool
+        )
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             auth=BearerForApiHost(api_key, httpx.URL(self.base_url)),
@@ -202,8 +208,15 @@ class VideoClient:
             TransientError: The server or network failed.
             UnreadableStatusError: The answer could not be read.
         """
-        route = get_model(model).route(self.route_style)
-        response = await self._call("GET", route, params={"generation_id": generation_id}, creates_job=False)
+        spec = get_model(model)
+        long_poll = spec.long_poll(self.route_style)  # the server may then hold it up to LONG_POLL_S
+        response = await self._call(
+            "GET",
+            spec.route(self.route_style),
+            params={"generation_id": generation_id} | (long_poll or {}),
+            timeout=self._long_poll_timeout if long_poll else self._http.timeout,
+            creates_job=False,
+        )
         try:
             return Generation.from_api(_json(response), generation_id=generation_id)
         except ValueError as exc:
@@ -222,23 +235,39 @@ class VideoClient:
         deadline_s: float = DEFAULT_DEADLINE_S,
         on_poll: OnPoll | None = None,
         expected_s: float | None = None,
+        priors: ObservedTimes | None = None,
+        learn: bool = True,
         log: logging.Logger | logging.LoggerAdapter[logging.Logger] | None = None,
     ) -> Generation:
         """Poll a generation until it completes; see `wait_for_generation`.
 
         Args:
             expected_s: Typical seconds this generation takes, the prior the poll
-                schedule is built on; the model's catalogue value if unset.
+                schedule is built on. If unset: what `priors` observed for the model
+                (re-read at every poll), else the model's catalogue value.
+            priors: Generation times observed so far; shared by many waits, they
+                learn from each other's completions.
+            learn: Record this generation's time in `priors` (only true when the
+                wait started at its submission).
             log: Where warnings about the wait go (this module's logger if unset).
         """
+        catalogue_s = get_model(model).expected_s
+
+        def schedule() -> PollSchedule:
+            learned = priors.expected_s(model) if priors is not None else None
+            return PollSchedule(expected_s=expected_s or learned or catalogue_s)
+
         return await wait_for_generation(
             lambda: self.status(generation_id, model=model),
             generation_id=generation_id,
+            long_poll_s=LONG_POLL_S if get_model(model).long_poll(self.route_style) else None,
             model=model,
             deadline_s=deadline_s,
-            schedule=PollSchedule(expected_s=expected_s or get_model(model).expected_s),
+            schedule=schedule,
             on_poll=on_poll,
+            on_complete=(lambda seconds: priors.observe(model, seconds)) if priors is not None and learn else None,
             sleep=self._sleep,
+            clock=self._clock,
             log=log or logger,
         )
 

@@ -16,6 +16,8 @@ __all__ = ["Job"]
 # result kind -> (content type, file name) of what the CDN serves
 _CONTENT = {"audio_wav": ("audio/wav", "output.wav"), "audio_mp3": ("audio/mpeg", "output.mp3")}
 _VIDEO = ("video/mp4", "output.mp4")
+# Luma's long-poll order: asking for a state returns once it or a later one is reached.
+_LUMA_ORDER = ("queued", "dreaming", "completed", "failed")
 
 
 @dataclass
@@ -52,6 +54,16 @@ class Job:
     @property
     def luma_legacy(self) -> bool:
         return self.model.provider == "luma-ai" and not self.unified
+
+    def reached(self, state: str) -> bool:
+        """Whether the job is in `state` or past it, in Luma's order (unknown states: never)."""
+        if state not in _LUMA_ORDER:
+            return False
+        age = time.monotonic() - self.created
+        now = "queued" if age < 0.2 * self.generation_s else "dreaming" if age < self.generation_s else "completed"
+        if now == "completed" and self.failure:
+            now = "failed"
+        return _LUMA_ORDER.index(now) >= _LUMA_ORDER.index(state)
 
     def created_body(self) -> tuple[int, dict[str, Any]]:
         """Status code and body of the create answer."""

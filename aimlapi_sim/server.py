@@ -16,6 +16,7 @@ import json
 import random
 import socket
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -56,6 +57,8 @@ class Emulator:
         supports_range: Whether the CDN honours Range requests.
         seed: Makes generation ids and reported credits repeatable.
         cdn_bytes_per_s: Throttles every CDN body to this rate (a slow CDN).
+        long_poll_s: How long Luma's legacy poll holds a request that asks for a
+            `state` the job has not reached (the vendor documents up to 30 s).
     """
 
     api_key: str = "sim-key"
@@ -66,6 +69,7 @@ class Emulator:
     supports_range: bool = True
     seed: int | None = None
     cdn_bytes_per_s: float | None = None
+    long_poll_s: float = 30.0
     ledger: Ledger = field(default_factory=Ledger)
     faults: FaultPlan = field(default_factory=FaultPlan)
     base_url: str = ""
@@ -204,6 +208,11 @@ class Emulator:
         job = self._jobs.get(generation_id)
         if job is None or job.route != request.path or self._owners[job.id] != key:
             return _error(request, 404, "Generation not found")
+        wanted = request.query.get("state")
+        if wanted and job.luma_legacy:  # a long-poll: answer once the job reaches `wanted`, or time is up
+            held_until = time.monotonic() + self.long_poll_s
+            while not job.reached(wanted) and time.monotonic() < held_until:
+                await asyncio.sleep(0.05)
         return web.json_response(job.state(self.cdn_url, len(self._content(job))))
 
     def _content(self, job: Job) -> bytes:

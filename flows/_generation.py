@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from aimlapi_client import (
     Generation,
     GenerationFailedError,
+    ObservedTimes,
     RequestBase,
     RequestValidationError,
     VideoClient,
@@ -26,6 +27,7 @@ from tasks import best_effort, download_video_as_asset, submit_video, wait_for_v
 
 from ._events import GenerationInfo, Media, emit_generation_event, emit_unsubmitted_failure
 from ._naming import slugify
+from ._priors import load_priors, save_priors
 
 __all__ = [
     "GenerationResult",
@@ -153,17 +155,23 @@ async def finish_generation(
     deadline_s: float,
     expected_s: float | None,
     started: float,
+    priors: ObservedTimes | None = None,
+    learn: bool = False,
     parameters: dict[str, Any] | None = None,
 ) -> GenerationResult:
     """Wait for a paid generation, download it, write the artifact, emit the events.
 
     Args:
+        priors: Generation times observed so far, the poll schedule's prior.
+        learn: Record this generation's time in `priors` (it was just submitted).
         parameters: The request's fields, shown in the artifact (None when collecting by id).
     """
     spec = get_model(info.model)
     try:
         with tags("aimlapi", info.model, spec.provider):
-            generation = await wait_for_video(info.generation_id, info.model, client, deadline_s, expected_s=expected_s)
+            generation = await wait_for_video(
+                info.generation_id, info.model, client, deadline_s, expected_s=expected_s, priors=priors, learn=learn
+            )
             path = result_path(generation, info.output_dir, spec.extension)
             download = download_video_as_asset(path, f"{info.model}: {info.prompt or ''}")
             downloaded = await download(generation, client, info.output_dir, spec.extension)
@@ -200,11 +208,16 @@ async def run_generation(
     resolved = await resolve_credentials(credentials)
     async with resolved.get_client() as client:
         client.request_body(request)  # a field the route lacks fails here, before paying
+        priors = await load_priors(get_run_logger())
         started = time.monotonic()
-        _, info, _ = await submit_generation(request, client, output_dir=output_dir, refresh=refresh)
-        return await finish_generation(
-            info, client, deadline_s=deadline_s, expected_s=expected_s, started=started, parameters=request.to_api()
-        )
+        _, info, resumed = await submit_generation(request, client, output_dir=output_dir, refresh=refresh)
+        try:
+            return await finish_generation(
+                info, client, deadline_s=deadline_s, expected_s=expected_s, started=started,
+                priors=priors, learn=not resumed, parameters=request.to_api(),
+            )  # fmt: skip
+        finally:
+            await save_priors(priors, get_run_logger())
 
 
 def _summary(media: Media, result: GenerationResult, parameters: dict[str, Any] | None) -> str:

@@ -22,6 +22,7 @@ from aimlapi_client import (
     DEFAULT_DEADLINE_S,
     AnyRequest,
     Generation,
+    ObservedTimes,
     RequestBase,
     RequestValidationError,
     SubmissionUnknownError,
@@ -33,6 +34,7 @@ from tasks import best_effort, record_assets
 
 from ._events import GenerationInfo, emit_generation_event, report_abandoned
 from ._generation import GenerationResult, check_writable, failed_details, result_of, submit_generation
+from ._priors import load_priors, save_priors
 
 __all__ = ["BatchFailure", "BatchSummary", "generate_videos"]
 
@@ -185,6 +187,7 @@ async def generate_videos(
     guard = _SpendGuard(max_new_submissions)
     batch = [_Item(index, request) for index, request in enumerate(items)]
     logger = get_run_logger()
+    priors = await load_priors(logger)  # and the batch's own first completions, as they come
 
     async def run(item: _Item, client: VideoClient) -> None:
         reserved = False
@@ -206,7 +209,9 @@ async def generate_videos(
                     raise
                 item.submitted, item.paid, reserved = True, not resumed, False
                 guard.settle(paid=item.paid)
-                item.result = await _finish_inline(info, generation, client, deadline_s, expected_s, submitted_at)
+                item.result = await _finish_inline(
+                    info, generation, client, deadline_s, expected_s, submitted_at, priors, learn=not resumed
+                )
         except Exception as exc:  # reported per item; the others go on
             item.error = exc
         finally:
@@ -225,6 +230,7 @@ async def generate_videos(
         if item.same_as is not None:
             item.copy_outcome(batch[item.same_as])
 
+    await save_priors(priors, logger)
     await best_effort(
         record_assets({r.path: f"{r.model}: {r.prompt or ''}" for r in (item.result for item in batch) if r}),
         "recording the files as assets",
@@ -278,6 +284,8 @@ async def _finish_inline(
     deadline_s: float,
     expected_s: float | None,
     started: float,
+    priors: ObservedTimes,
+    learn: bool,
 ) -> GenerationResult:
     """Wait for a batch item's generation and download it, emitting its events.
 
@@ -288,7 +296,13 @@ async def _finish_inline(
     logger = get_run_logger()
     try:
         generation = await client.wait(
-            generation.id, model=info.model, deadline_s=deadline_s, expected_s=expected_s, log=logger
+            generation.id,
+            model=info.model,
+            deadline_s=deadline_s,
+            expected_s=expected_s,
+            priors=priors,
+            learn=learn,
+            log=logger,
         )
         downloaded = await client.download(
             generation, info.output_dir, default_extension=get_model(info.model).extension

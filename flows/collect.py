@@ -21,6 +21,7 @@ from tasks import best_effort
 
 from ._events import GenerationInfo, Outstanding, outstanding_generations, read_generation_events
 from ._generation import GenerationResult, check_writable, finish_generation, media_of
+from ._priors import load_priors
 
 __all__ = ["CollectedGeneration", "collect_generation", "collect_outstanding"]
 
@@ -63,8 +64,9 @@ async def collect_generation(
         info = GenerationInfo.of(
             generation_id, media=media_of(model), model=model, prompt=prompt, client=client, output_dir=output_dir
         )
+        priors = await load_priors(get_run_logger())  # read only: when it was submitted is unknown
         return await finish_generation(
-            info, client, deadline_s=deadline_s, expected_s=expected_s, started=time.monotonic()
+            info, client, deadline_s=deadline_s, expected_s=expected_s, started=time.monotonic(), priors=priors
         )
 
 

@@ -20,6 +20,7 @@ from aimlapi_client import (
     DEFAULT_DEADLINE_S,
     DownloadedFile,
     Generation,
+    ObservedTimes,
     RequestBase,
     TransientError,
     VideoClient,
@@ -87,6 +88,8 @@ async def wait_for_video(
     client: VideoClient,
     deadline_s: float = DEFAULT_DEADLINE_S,
     expected_s: float | None = None,
+    priors: ObservedTimes | None = None,
+    learn: bool = True,
 ) -> Generation:
     """Poll a generation until it completes, keeping a progress artifact current.
 
@@ -99,7 +102,9 @@ async def wait_for_video(
         client: An open client.
         deadline_s: Wall-clock seconds to wait before giving up.
         expected_s: Typical seconds for this generation, to schedule polls from;
-            the model's catalogue value if unset.
+            if unset, what `priors` observed for the model, else its catalogue value.
+        priors: Generation times observed so far (see `ObservedTimes`).
+        learn: Record this generation's time in `priors` (it was just submitted).
 
     Raises:
         GenerationFailedError: The generation failed.
@@ -107,7 +112,7 @@ async def wait_for_video(
         DeadlineExceededError: It did not finish in time; `collect_generation` finishes it.
     """
     logger = get_run_logger()
-    expected_s = expected_s or get_model(model).expected_s
+    typical_s = expected_s or (priors.expected_s(model) if priors else None) or get_model(model).expected_s
     artifact_id = await best_effort(
         acreate_progress_artifact(progress=0.0, description=f"Generation {generation_id} ({model})"),
         "creating the progress artifact",
@@ -129,11 +134,18 @@ async def wait_for_video(
             )
             last_status = generation.status
         if artifact_id is not None:
-            progress = 100.0 if generation.state == "completed" else min(99.0, 100.0 * elapsed / expected_s)
+            progress = 100.0 if generation.state == "completed" else min(99.0, 100.0 * elapsed / typical_s)
             await aupdate_progress_artifact(artifact_id, progress=progress)  # failures: logged by the wait
 
     return await client.wait(
-        generation_id, model=model, deadline_s=deadline_s, on_poll=on_poll, expected_s=expected_s, log=logger
+        generation_id,
+        model=model,
+        deadline_s=deadline_s,
+        on_poll=on_poll,
+        expected_s=expected_s,
+        priors=priors,
+        learn=learn,
+        log=logger,
     )
 
 

@@ -202,3 +202,38 @@ async def test_faults_and_the_ledger_are_reachable_over_http(client, aimlapi_sim
     assert ledger["accepted"] == [generation.id]
     assert [r["method"] for r in ledger["requests"]] == ["POST", "POST"]  # the 429, then the retry
     assert all(r["authorization"] for r in ledger["requests"])
+
+
+async def test_lumas_legacy_long_poll_notices_completion_at_once_in_one_request(aimlapi_sim):
+    from aimlapi_client import build_request
+
+    aimlapi_sim.generation_s = 12
+    async with VideoClient(SIM_API_KEY, base_url=aimlapi_sim.base_url, timeout=httpx.Timeout(2.0)) as client:
+        generation = await client.submit(build_request("luma/ray-2", prompt="a long-poll"))
+        await client.wait(generation.id, model="luma/ray-2", deadline_s=60)
+        noticed = time.monotonic()
+    late = noticed - (aimlapi_sim.ledger.accepted_at[generation.id] + 12)
+    assert late < 1.0  # the plain schedule would notice at 17 s, 5 s late
+    (poll,) = [
+        r for r in aimlapi_sim.ledger.of("api", "GET")
+    ]  # held from 7 s to completion, longer than the 2 s read timeout
+    assert poll.query == {"generation_id": generation.id, "state": "completed"}
+
+
+async def test_a_server_that_does_not_hold_the_long_poll_gets_the_plain_schedule(aimlapi_sim):
+    from aimlapi_client import build_request
+
+    aimlapi_sim.generation_s, aimlapi_sim.long_poll_s = 20, 0  # answers at once, whatever `state` says
+    async with VideoClient(SIM_API_KEY, base_url=aimlapi_sim.base_url) as client:
+        generation = await client.submit(build_request("luma/ray-2", prompt="no hold"))
+        await client.wait(generation.id, model="luma/ray-2", deadline_s=60)
+    assert aimlapi_sim.ledger.polls(generation.id) <= 4  # 7 s, 17 s, then 2 s steps: no busy loop
+
+
+async def test_the_unified_route_has_no_long_poll(aimlapi_sim):
+    from aimlapi_client import build_request
+
+    async with VideoClient(SIM_API_KEY, base_url=aimlapi_sim.base_url, route_style="unified") as client:
+        generation = await client.submit(build_request("luma/ray-2", prompt="unified"))
+        await client.wait(generation.id, model="luma/ray-2", deadline_s=30)
+    assert all("state" not in r.query for r in aimlapi_sim.ledger.of("api", "GET"))

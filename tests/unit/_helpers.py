@@ -43,6 +43,7 @@ def client_on(router: respx.MockRouter, clock: FakeClock | None = None, **option
         KEY,
         base_url=API,
         transport=httpx.MockTransport(router.handler),
-        sleep=(clock or FakeClock()).sleep,
+        sleep=(clock := clock or FakeClock()).sleep,
+        clock=clock,
         **options,
     )

@@ -191,3 +191,41 @@ def test_polls_before_the_window_are_ten_seconds_apart_and_none_comes_too_soon()
         elapsed += schedule.next_delay(elapsed)
         times.append(round(elapsed, 6))
     assert times == [2.5, 12.5, 22.5, 32.5, 42.5, 52.5, 62.5, 72.5, 82.5]
+
+
+def test_observed_times_give_a_median_prior_once_there_are_enough():
+    from aimlapi_client import ObservedTimes
+
+    times = ObservedTimes({"google/veo3": [50.0, 70.0]}, keep=4, min_samples=3)
+    assert times.expected_s("google/veo3") is None and times.expected_s("video-01") is None
+    times.observe("google/veo3", 61.04)
+    assert times.expected_s("google/veo3") == 61.0
+    for seconds in (10.0, 11.0, 12.0):
+        times.observe("google/veo3", seconds)
+    assert times.expected_s("google/veo3") == 11.5  # only the 4 most recent count
+    assert times.fresh() == {"google/veo3": [61.0, 10.0, 11.0, 12.0]}
+
+
+async def test_a_wait_schedules_from_the_learned_prior_and_records_the_completion(router):
+    from aimlapi_client import ObservedTimes
+
+    clock = FakeClock()
+    router.get(ROUTE).mock(side_effect=[ok({"id": "g", "status": "generating"})] * 3 + [ok(DONE)])
+    priors = ObservedTimes({"google/veo3": [60.0, 60.0, 60.0]})
+    async with client_on(router, clock) as client:
+        await client.wait("g", model="google/veo3", priors=priors)
+    # A prior of 60 s (not the catalogue's 120 s): the window opens at 15 s, its first poll
+    # comes 2 s later, and the poll before it 10 s earlier.
+    assert clock.sleeps[:3] == [pytest.approx(7.0), pytest.approx(10.0), pytest.approx(2.0)]
+    polls = [sum(clock.sleeps[: i + 1]) for i in range(len(clock.sleeps))]
+    assert priors.fresh() == {"google/veo3": [round((polls[-2] + polls[-1]) / 2, 1)]}
+
+
+async def test_a_wait_not_started_at_submission_does_not_teach_the_prior(router):
+    from aimlapi_client import ObservedTimes
+
+    router.get(ROUTE).mock(side_effect=[ok(DONE)])
+    priors = ObservedTimes()
+    async with client_on(router) as client:
+        await client.wait("g", model="google/veo3", priors=priors, learn=False)
+    assert priors.fresh() == {}

@@ -1,0 +1,59 @@
+"""Priors that learn: a batch from its own first completions, runs from earlier runs."""
+
+from __future__ import annotations
+
+import pytest
+from prefect.variables import Variable
+
+from flows import generate_video, generate_videos
+from flows._priors import VARIABLE
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+
+@pytest.fixture(autouse=True)
+async def no_learned_times():
+    await Variable.aunset(VARIABLE)
+    yield
+    await Variable.aunset(VARIABLE)
+
+
+def first_poll_after(ledger, generation_id: str) -> float:
+    polls = [r.at for r in ledger.of("api", "GET") if r.query.get("generation_id") == generation_id]
+    return min(polls) - ledger.accepted_at[generation_id]
+
+
+async def test_a_batch_learns_the_real_time_from_its_first_completions(aimlapi_sim, aimlapi_credentials, tmp_path):
+    # video-01's catalogue prior is 30 s; these take 3 s. The first wave is polled on
+    # the catalogue's schedule (first poll 9.5 s in); the second, on what the first saw.
+    aimlapi_sim.generation_s = 3
+    items = [{"model": "video-01", "prompt": f"wave item {i}"} for i in range(6)]
+    summary = await generate_videos(
+        items=items, credentials=aimlapi_credentials, output_dir=str(tmp_path), max_concurrency=3
+    )
+    assert len(summary.succeeded) == 6
+    ledger = aimlapi_sim.ledger
+    first_wave, second_wave = ledger.accepted[:3], ledger.accepted[3:]
+    first_polls = [first_poll_after(ledger, g) for g in first_wave]
+    second_polls = [first_poll_after(ledger, g) for g in second_wave]
+    assert min(first_polls) >= 9.4  # scheduled 9.5 s after each wait began
+    assert max(second_polls) < min(first_polls) - 3  # about 3 s: the learned prior is ~5 s
+    learned = await Variable.aget(VARIABLE)
+    assert len(learned["video-01"]) == 6 and all(1.0 < seconds < 10.0 for seconds in learned["video-01"])
+
+
+async def test_runs_keep_what_they_observed_for_later_runs(aimlapi_sim, aimlapi_credentials, tmp_path):
+    aimlapi_sim.generation_s = 2
+    first = await generate_video(
+        prompt="Learn me", model="video-01", credentials=aimlapi_credentials, output_dir=str(tmp_path)
+    )
+    resumed = await generate_video(
+        prompt="Learn me", model="video-01", credentials=aimlapi_credentials, output_dir=str(tmp_path)
+    )
+    assert resumed.generation_id == first.generation_id
+    learned = await Variable.aget(VARIABLE)
+    assert list(learned) == ["video-01"] and len(learned["video-01"]) == 1  # a resumed wait teaches nothing
+    await generate_video(
+        prompt="Learn me too", model="video-01", credentials=aimlapi_credentials, output_dir=str(tmp_path)
+    )
+    assert len((await Variable.aget(VARIABLE))["video-01"]) == 2
