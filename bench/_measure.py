@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,11 +28,16 @@ class Run:
 
 def measure(command: list[str], env: dict[str, str] | None = None, timeout: float = 1800) -> Run:
     """Run `command`, wait for it with wait4, and return its usage and last-line JSON."""
-    started = time.monotonic()
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.monotonic() - started
-    out, err = process.stdout.read(), process.stderr.read()
+    # Output goes to files, not pipes: a child that logs at INFO would fill a pipe
+    # nobody reads until it ends, and block.
+    with tempfile.TemporaryFile("w+") as out_file, tempfile.TemporaryFile("w+") as err_file:
+        started = time.monotonic()
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out_file, stderr=err_file, text=True)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.monotonic() - started
+        out_file.seek(0)
+        err_file.seek(0)
+        out, err = out_file.read(), err_file.read()
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise RuntimeError(f"{command} failed ({process.returncode}):\n{out[-2000:]}\n{err[-4000:]}")
