@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from prefect import get_run_logger, tags
+from prefect import Task, get_run_logger, tags
 from prefect.artifacts import acreate_markdown_artifact
+from prefect.locking.protocol import LockManager
 from pydantic import BaseModel, ConfigDict
 
 from aimlapi_client import (
@@ -23,7 +25,7 @@ from aimlapi_client import (
     result_path,
 )
 from blocks import AimlApiCredentials, resolve_credentials
-from tasks import best_effort, download_video_as_asset, submit_video, wait_for_video
+from tasks import SUBMIT_CACHE, best_effort, download_video_as_asset, submission_locks, submit_video, wait_for_video
 
 from ._events import GenerationInfo, Media, emit_generation_event, emit_unsubmitted_failure
 from ._naming import slugify
@@ -38,8 +40,19 @@ __all__ = [
     "submit_generation",
 ]
 
-# Built once: every Task built costs an inspect.getsource of its function.
-_SUBMIT = {False: submit_video, True: submit_video.with_options(refresh_cache=True)}
+
+SubmitTask = Task[[RequestBase, VideoClient], Coroutine[Any, Any, Generation]]
+_submit_tasks: dict[tuple[int, bool], SubmitTask] = {}  # lock managers live as long as the process
+
+
+def _submit_task(locks: LockManager, refresh: bool) -> SubmitTask:
+    """`submit_video` with this run's lock manager; built once per manager (building a
+    Task costs an inspect.getsource of its function)."""
+    key = (id(locks), refresh)
+    if key not in _submit_tasks:
+        policy = SUBMIT_CACHE.configure(lock_manager=locks)
+        _submit_tasks[key] = submit_video.with_options(cache_policy=policy, refresh_cache=refresh)
+    return _submit_tasks[key]
 
 
 class GenerationResult(BaseModel):
@@ -110,7 +123,8 @@ async def submit_generation(
     prompt = getattr(request, "prompt", None)
     try:
         with tags("aimlapi", request.model, spec.provider):
-            state = await _SUBMIT[refresh](request, client, return_state=True)  # type: ignore[misc]  # a State
+            submit = _submit_task(submission_locks(), refresh)  # AIMLAPI_LOCKS, read as the run goes
+            state = await submit(request, client, return_state=True)  # type: ignore[misc]  # a State
         generation: Generation = await state.aresult()
     except Exception as exc:
         emit_unsubmitted_failure(media_of(request.model), request.model, prompt, exc)

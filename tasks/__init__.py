@@ -1,7 +1,7 @@
 """Prefect tasks of prefect-aimlapi."""
 
 from ._cache import SUBMIT_CACHE
-from ._locks import FlockLockManager
+from ._locks import LOCKS_ENV, FlockLockManager, submission_locks
 from ._reporting import best_effort
 from .video import (
     download_video,
@@ -12,12 +12,14 @@ from .video import (
 )
 
 __all__ = [
+    "LOCKS_ENV",
     "SUBMIT_CACHE",
     "FlockLockManager",
     "best_effort",
     "download_video",
     "download_video_as_asset",
     "record_assets",
+    "submission_locks",
     "submit_video",
     "wait_for_video",
 ]

@@ -8,11 +8,10 @@ from typing import Any
 
 from prefect.cache_policies import CacheKeyFnPolicy
 from prefect.context import TaskRunContext
-from prefect.settings import get_current_settings
 
 from aimlapi_client import RequestBase, VideoClient
 
-from ._locks import FlockLockManager
+from ._locks import local_locks
 
 __all__ = ["SUBMIT_CACHE", "submit_cache_key"]
 
@@ -36,10 +35,10 @@ def submit_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str
 
 # SERIALIZABLE: two runs submitting the same request at once (a trigger firing twice,
 # a double click on Run, duplicates in a batch) take turns; the second finds the
-# first's generation and reuses it. The flock-based locks serialise the runs of one
-# machine and vanish with a crashed holder; across machines, configure a shared lock
-# manager (e.g. prefect-redis) with `SUBMIT_CACHE.configure(lock_manager=...)`.
+# first's generation and reuses it. These default locks (flock, local to one machine)
+# are for tasks used on their own; the shipped flows take the lock manager that
+# AIMLAPI_LOCKS names when each run starts (`submission_locks`), e.g. Redis for
+# several machines.
 SUBMIT_CACHE = CacheKeyFnPolicy(cache_key_fn=submit_cache_key).configure(
-    isolation_level="SERIALIZABLE",
-    lock_manager=FlockLockManager(get_current_settings().home / "locks" / "aimlapi"),
+    isolation_level="SERIALIZABLE", lock_manager=local_locks()
 )

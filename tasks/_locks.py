@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import functools
 import os
 import threading
 import time
 from pathlib import Path
 
 from prefect.locking.protocol import LockManager
+from prefect.settings import get_current_settings
 
-__all__ = ["FlockLockManager"]
+__all__ = ["LOCKS_ENV", "FlockLockManager", "local_locks", "submission_locks"]
 
 _POLL_S = 0.05
 
@@ -38,6 +40,12 @@ class FlockLockManager(LockManager):
 
     def __repr__(self) -> str:
         return f"FlockLockManager({str(self.directory)!r})"
+
+    def __deepcopy__(self, memo: dict[int, object]) -> FlockLockManager:
+        return self  # one process's view of shared locks: `CachePolicy.configure` copies policies
+
+    def __reduce__(self) -> tuple[type[FlockLockManager], tuple[Path]]:
+        return (type(self), (self.directory,))  # a new process holds none of this one's locks
 
     def _path(self, key: str) -> Path:
         return self.directory / f"{key}.lock"
@@ -140,3 +148,72 @@ class FlockLockManager(LockManager):
                 return False
             await asyncio.sleep(_POLL_S)
         return True
+
+
+LOCKS_ENV = "AIMLAPI_LOCKS"
+REDIS_HOLD_S = 300.0
+"""How long a Redis lock outlives a holder that died: longer than any submission
+(three tries within the block's timeouts), short enough not to block twins for long."""
+
+
+def submission_locks() -> LockManager:
+    """The lock manager for paid submissions, chosen by `AIMLAPI_LOCKS` when called.
+
+    Unset: `flock` locks under `$PREFECT_HOME/locks/aimlapi` (the runs of one machine).
+    `redis://HOST:PORT/DB` (or `rediss://`): Redis locks shared by every machine that
+    points at that Redis (needs `pip install prefect-aimlapi[redis]`).
+
+    Raises:
+        ValueError: `AIMLAPI_LOCKS` is not a Redis URL, or prefect-redis is missing.
+    """
+    url = os.environ.get(LOCKS_ENV, "").strip()
+    if not url:
+        return local_locks()
+    if not url.startswith(("redis://", "rediss://")):
+        raise ValueError(f"{LOCKS_ENV} must be a redis:// or rediss:// URL (or unset for local locks); got {url!r}")
+    return _redis_locks(url)
+
+
+def local_locks() -> FlockLockManager:
+    """The `flock` locks of this machine, under `$PREFECT_HOME/locks/aimlapi`."""
+    return _flock_locks(get_current_settings().home / "locks" / "aimlapi")
+
+
+@functools.cache
+def _flock_locks(directory: Path) -> FlockLockManager:
+    return FlockLockManager(directory)
+
+
+@functools.cache
+def _redis_locks(url: str) -> LockManager:
+    try:
+        from prefect_redis import RedisLockManager
+    except ImportError:
+        raise ValueError(f"{LOCKS_ENV} names Redis: install it with `pip install 'prefect-aimlapi[redis]'`") from None
+
+    class RedisSubmissionLocks(RedisLockManager):
+        """prefect-redis's locks with two repairs for submissions.
+
+        Prefect's async transactions release locks with the synchronous
+        `release_lock`, which cannot release an `AsyncLock` (the second run would
+        wait forever), so async acquisition takes the synchronous lock in a worker
+        thread. And every lock gets a hold timeout, so a holder that died frees it.
+        """
+
+        def acquire_lock(
+            self, key: str, holder: str, acquire_timeout: float | None = None, hold_timeout: float | None = None
+        ) -> bool:
+            return super().acquire_lock(key, holder, acquire_timeout, hold_timeout or REDIS_HOLD_S)
+
+        async def aacquire_lock(
+            self, key: str, holder: str, acquire_timeout: float | None = None, hold_timeout: float | None = None
+        ) -> bool:
+            return await asyncio.to_thread(self.acquire_lock, key, holder, acquire_timeout, hold_timeout)
+
+        async def await_for_lock(self, key: str, timeout: float | None = None) -> bool:
+            return await asyncio.to_thread(self.wait_for_lock, key, timeout)
+
+        def __deepcopy__(self, memo: dict[int, object]) -> RedisSubmissionLocks:
+            return self
+
+    return RedisSubmissionLocks(connection_url=url)
