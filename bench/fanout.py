@@ -3,8 +3,9 @@
 Both run against the same emulator (in this process) as separate processes; ours
 talks to a `prefect server start` of its own. Prints one line per (N, generation
 time, prior): wall ratio, CPU, peak RSS (client + server), polls per generation.
-The prior is `catalogue` (no `expected_s`: Veo3's catalogue 120 s, what users get)
-or `exact` (`expected_s` set to the true generation time, a hinted run). Our flow
+The prior is `catalogue` (no `expected_s` and no times learned by earlier runs:
+Veo3's catalogue 120 s, what a user's first run gets) or `exact` (`expected_s` set
+to the true generation time, a hinted run). Our flow
 runs with Prefect's default INFO logging, as a user runs it.
 """
 
@@ -20,6 +21,7 @@ from pathlib import Path
 import httpx
 
 from aimlapi_sim import Emulator
+from flows._priors import VARIABLE
 
 from ._measure import free_port, measure, python, tree_peak_rss_mb
 
@@ -69,6 +71,8 @@ def run(ns: list[int], generation_times: list[float], priors: list[str]) -> None
                     for prior in priors:
                         emulator.ledger.clear()
                         expected = str(generation_s) if prior == "exact" else "catalogue"
+                        # What a first run gets: no times learned by the runs before this one.
+                        httpx.delete(f"{api}/variables/name/{VARIABLE}", timeout=10)
                         out = f"{scratch}/ours-{n}-{generation_s}-{prior}"
                         ours = measure(
                             python("-m", "bench.run_batch", emulator.base_url, KEY, str(n), out, expected), env=env
