@@ -93,7 +93,7 @@ def emit_generation_event(what: str, info: GenerationInfo, **details: Any) -> No
     if run_id:
         if what == "submitted":
             _open.setdefault(run_id, {})[info.generation_id] = info
-        elif what == "completed" or (what == "failed" and details.get("final")):
+        elif what in ("completed", "failed"):  # the run is done with it (a `failed` one the sweeper finds)
             _open.get(run_id, {}).pop(info.generation_id, None)
     resource = {
         "prefect.resource.id": f"{RESOURCE_PREFIX}{info.generation_id}",
