@@ -57,8 +57,8 @@ deploy: block  ## create the process work pool and deploy everything in prefect.
 	$(WITH_API) $(BIN)/prefect work-pool create aimlapi-process --type process --overwrite
 	$(WITH_API) $(BIN)/prefect --no-prompt deploy --all
 
-worker: $(STAMP)  ## a process worker for the aimlapi-process pool (run it in this checkout)
-	$(WITH_API) $(BIN)/prefect worker start --pool aimlapi-process
+worker: $(STAMP)  ## a process worker for the aimlapi-process pool (run it in this checkout); WORKER_LIMIT=N caps its runs
+	$(WITH_API) $(BIN)/prefect worker start --pool aimlapi-process $(if $(WORKER_LIMIT),--limit $(WORKER_LIMIT))
 
 run: $(STAMP)  ## run the on-demand deployment with PROMPT and watch it
 	$(WITH_API) $(BIN)/prefect deployment run generate-video/on-demand --param prompt="$(PROMPT)" --watch

@@ -1,7 +1,13 @@
 """Shared test setup: an isolated Prefect home, no telemetry."""
 
 import os
+import shutil
+import socket
+import subprocess
 import tempfile
+import time
+
+import pytest
 
 # Before Prefect is imported anywhere: keep every test run's state out of ~/.prefect.
 _HOME = tempfile.mkdtemp(prefix="prefect-aimlapi-tests-")
@@ -10,3 +16,48 @@ os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["DO_NOT_TRACK"] = "1"
 os.environ.pop("AIMLAPI_API_KEY", None)
 os.environ.pop("AIMLAPI_BASE_URL", None)
+os.environ.pop("AIMLAPI_LOCKS", None)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A redis-server of this test's own on a free loopback port, stopped whatever happens."""
+    server = shutil.which("redis-server")
+    assert server, "redis-server is needed (Debian: apt-get install redis-server; .ci/run installs it)"
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            server,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and process.poll() is None, "redis-server did not start"
+                time.sleep(0.1)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(10)
