@@ -77,6 +77,14 @@ class Stack:
             f"--- {path.stem}\n{path.read_text()[-4000:]}" for path in sorted(self.logs.glob(f"{prefix}*.log"))
         )
 
+    def stop_process(self, name: str) -> None:
+        """End one process group: SIGTERM, then SIGKILL what is left."""
+        process = self.processes.pop(name)
+        _signal_group(process.pid, signal.SIGTERM)
+        if not _wait_group_gone(process, 30):
+            _signal_group(process.pid, signal.SIGKILL)
+            _wait_group_gone(process, 10)
+
     def stop(self) -> None:
         """SIGTERM each group, wait for all its members, SIGKILL what is left; check none is."""
         for name in reversed(list(self.processes)):

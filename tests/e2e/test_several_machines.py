@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
 
 from aimlapi_sim import SAMPLE_VIDEO
 
-from ._stack import BIN, Stack, query
+from ._stack import BIN, ROOT, Stack, query, wait_for_runs
+
+VIDEOS = ROOT / "videos"  # where triggered runs write: the deployments' default folder in this checkout
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +44,7 @@ def wait_completed(stack: Stack, run_ids: list[str], timeout: float = 240) -> li
 
 def ran_by(stack: Stack, worker: str) -> set[str]:
     """The flow runs a worker started (submitted and not aborted), from its log."""
-    log = stack.log(worker)
+    log = (stack.logs / f"{worker}.log").read_text()  # all of it: `Stack.log` gives the ends
     submitted = set(re.findall(r"submitting flow run '([0-9a-f-]+)'", log))
     return submitted - set(re.findall(r"Aborted submission of flow run '([0-9a-f-]+)'", log))
 
@@ -49,10 +53,9 @@ def _seconds(timestamp: str) -> float:
     return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
 
 
-def test_two_machines_on_a_postgres_server_pay_once_for_twin_runs(tmp_path, aimlapi_sim, postgres_url, redis_url):
+def test_machines_on_a_postgres_server_share_the_work_and_pay_once(tmp_path, aimlapi_sim, postgres_url, redis_url):
     aimlapi_sim.generation_s = 2
     stack = Stack(tmp_path / "server-home", aimlapi_sim)
-    shared_results = tmp_path / "shared-results"
     try:
         stack.start(
             "server", str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(stack.port),
@@ -60,16 +63,10 @@ def test_two_machines_on_a_postgres_server_pay_once_for_twin_runs(tmp_path, aiml
         )  # fmt: skip
         stack.wait_healthy(180)
         stack.run("make", "deploy")  # the stack's environment names the server by PREFECT_API_URL only
-        for machine in ("a", "b"):
-            stack.start(
-                f"worker-{machine}", "make", "worker", "WORKER_LIMIT=1",  # one run each: the twins land on both
-                env={
-                    "PREFECT_HOME": str(tmp_path / f"machine-{machine}"),
-                    "PREFECT_LOCAL_STORAGE_PATH": str(shared_results),
-                    "AIMLAPI_LOCKS": redis_url,
-                    "PREFECT_WORKER_QUERY_SECONDS": "1",  # pick runs up at once
-                },
-            )  # fmt: skip
+        # The chained publish flow (tested in test_deployments.py) would double the runs here.
+        (publish,) = query(stack, "/deployments/filter", {"deployments": {"name": {"any_": ["publish-on-completed"]}}})
+        httpx.delete(f"{stack.api}/deployments/{publish['id']}", timeout=10).raise_for_status()
+        start_workers(stack, tmp_path, redis_url, "twins", limit=1)  # one run each: the twins land on both
         (deployment,) = query(stack, "/deployments/filter", {"deployments": {"name": {"any_": ["on-demand"]}}})
 
         # Twin runs at the same moment, the create answering 6 s after it arrives.
@@ -78,14 +75,65 @@ def test_two_machines_on_a_postgres_server_pay_once_for_twin_runs(tmp_path, aiml
         parameters = {"prompt": "Twins on two machines", "output_dir": str(out_dir)}
         run_ids = [run_deployment(stack, deployment["id"], parameters) for _ in range(2)]
         runs = wait_completed(stack, run_ids)
-        assert all(sum(run_id in stack.log(f"worker-{m}") for run_id in run_ids) == 1 for m in "ab"), stack.log(
-            "worker"
-        )
+        ran = {machine: ran_by(stack, f"worker-{machine}-twins") & set(run_ids) for machine in "ab"}
+        assert len(ran["a"]) == len(ran["b"]) == 1 and ran["a"] | ran["b"] == set(run_ids), stack.log("worker")
+        starts = sorted(_seconds(r["start_time"]) for r in runs)
+        assert starts[1] - starts[0] < 6  # both were submitting while the first create was in flight
 
         assert len(aimlapi_sim.ledger.accepted) == 1
         (video,) = out_dir.iterdir()
         assert video.read_bytes() == SAMPLE_VIDEO
         ends = sorted(_seconds(r["end_time"]) for r in runs)
         assert ends[1] - ends[0] < 15  # the second went on soon after the first committed
+
+        # 100 requests by event at once, each prompt twice: the work spreads over both
+        # machines, and each distinct prompt is paid for once.
+        for machine in "ab":
+            stack.stop_process(f"worker-{machine}-twins")
+        start_workers(stack, tmp_path, redis_url, "busy", limit=5)
+        before = set(VIDEOS.iterdir()) if VIDEOS.is_dir() else set()
+        try:
+            emit_requests(stack, [f"Request number {i // 2}" for i in range(100)])
+            triggered = wait_for_runs(stack, "generate-video/on-request", 100, timeout=900)
+            assert len({run["parameters"]["prompt"] for run in triggered}) == 50
+            assert len(aimlapi_sim.ledger.accepted) == 1 + 50
+            requested = {run["id"] for run in triggered}
+            spread = {machine: ran_by(stack, f"worker-{machine}-busy") & requested for machine in "ab"}
+            assert spread["a"] and spread["b"] and spread["a"] | spread["b"] == requested, stack.log("worker")
+            files = set(VIDEOS.iterdir()) - before
+            assert len(files) == 50 and all(path.read_bytes() == SAMPLE_VIDEO for path in files)
+        finally:
+            for path in set(VIDEOS.iterdir()) - before if VIDEOS.is_dir() else ():
+                path.unlink()
     finally:
         stack.stop()
+
+
+def start_workers(stack: Stack, tmp_path: Path, redis_url: str, phase: str, limit: int) -> None:
+    """One `make worker` per machine: its own PREFECT_HOME, shared results and locks."""
+    for machine in "ab":
+        stack.start(
+            f"worker-{machine}-{phase}", "make", "worker", f"WORKER_LIMIT={limit}",
+            env={
+                "PREFECT_HOME": str(tmp_path / f"machine-{machine}"),
+                "PREFECT_LOCAL_STORAGE_PATH": str(tmp_path / "shared-results"),
+                "AIMLAPI_LOCKS": redis_url,
+                "PREFECT_WORKER_QUERY_SECONDS": "1",  # pick runs up at once
+            },
+        )  # fmt: skip
+
+
+def emit_requests(stack: Stack, prompts: list[str]) -> None:
+    """`aimlapi.video.requested` events, one per prompt, in one request to the events API."""
+    now = datetime.now(UTC).isoformat()
+    events = [
+        {
+            "id": str(uuid.uuid4()),
+            "occurred": now,
+            "event": "aimlapi.video.requested",
+            "resource": {"prefect.resource.id": f"aimlapi.request.{index}"},
+            "payload": {"prompt": prompt},
+        }
+        for index, prompt in enumerate(prompts)
+    ]
+    httpx.post(f"{stack.api}/events", json=events, timeout=30).raise_for_status()
