@@ -12,6 +12,7 @@ from .client import (
     VideoClient,
     account_fingerprint,
     check_base_url,
+    typical_seconds,
 )
 from .errors import (
     AimlApiError,
@@ -65,4 +66,5 @@ __all__ = [
     "get_model",
     "list_models",
     "result_path",
+    "typical_seconds",
 ]

@@ -37,6 +37,7 @@ __all__ = [
     "VideoClient",
     "account_fingerprint",
     "check_base_url",
+    "typical_seconds",
 ]
 
 logger = logging.getLogger(__name__)
@@ -65,6 +66,13 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     _VERSION = "0+unknown"
 USER_AGENT = f"prefect-aimlapi/{_VERSION} httpx/{httpx.__version__}"
+
+
+def typical_seconds(model: str, *, expected_s: float | None = None, priors: ObservedTimes | None = None) -> float:
+    """The prior a wait schedules from: `expected_s` if given, else what `priors`
+    observed for the model, else the model's catalogue value."""
+    learned = priors.expected_s(model) if priors is not None else None
+    return expected_s or learned or get_model(model).expected_s
 
 
 def account_fingerprint(api_key: str) -> str:
@@ -251,19 +259,13 @@ class VideoClient:
                 wait started at its submission).
             log: Where warnings about the wait go (this module's logger if unset).
         """
-        catalogue_s = get_model(model).expected_s
-
-        def schedule() -> PollSchedule:
-            learned = priors.expected_s(model) if priors is not None else None
-            return PollSchedule(expected_s=expected_s or learned or catalogue_s)
-
         return await wait_for_generation(
             lambda: self.status(generation_id, model=model),
             generation_id=generation_id,
             long_poll_s=LONG_POLL_S if get_model(model).long_poll(self.route_style) else None,
             model=model,
             deadline_s=deadline_s,
-            schedule=schedule,
+            schedule=lambda: PollSchedule(expected_s=typical_seconds(model, expected_s=expected_s, priors=priors)),
             on_poll=on_poll,
             on_complete=(lambda seconds: priors.observe(model, seconds)) if priors is not None and learn else None,
             sleep=self._sleep,

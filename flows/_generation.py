@@ -15,6 +15,7 @@ from prefect.locking.protocol import LockManager
 from pydantic import BaseModel, ConfigDict
 
 from aimlapi_client import (
+    DownloadedFile,
     Generation,
     GenerationFailedError,
     ObservedTimes,
@@ -142,7 +143,9 @@ async def submit_generation(
     return generation, info, resumed
 
 
-def result_of(info: GenerationInfo, generation: Generation, downloaded: Any, started: float) -> GenerationResult:
+def result_of(
+    info: GenerationInfo, generation: Generation, downloaded: DownloadedFile, started: float
+) -> GenerationResult:
     """The flow result for a generation whose file is on disk."""
     return GenerationResult(
         generation_id=info.generation_id,

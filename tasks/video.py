@@ -24,7 +24,7 @@ from aimlapi_client import (
     RequestBase,
     TransientError,
     VideoClient,
-    get_model,
+    typical_seconds,
 )
 
 from ._cache import SUBMIT_CACHE
@@ -112,7 +112,7 @@ async def wait_for_video(
         DeadlineExceededError: It did not finish in time; `collect_generation` finishes it.
     """
     logger = get_run_logger()
-    typical_s = expected_s or (priors.expected_s(model) if priors else None) or get_model(model).expected_s
+    typical_s = typical_seconds(model, expected_s=expected_s, priors=priors)
     artifact_id = await best_effort(
         acreate_progress_artifact(progress=0.0, description=f"Generation {generation_id} ({model})"),
         "creating the progress artifact",
