@@ -28,7 +28,7 @@ from .errors import (
     collect_call,
 )
 from .models import DownloadedFile, Generation, Video
-from .requests import RequestBase, Veo3Request
+from .requests import RequestBase, UnlistedRequest
 
 __all__ = [
     "CATALOG",
@@ -55,7 +55,7 @@ __all__ = [
     "SubmissionUnknownError",
     "TransientError",
     "UnreadableStatusError",
-    "Veo3Request",
+    "UnlistedRequest",
     "Video",
     "VideoClient",
     "account_fingerprint",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import os
 import random
@@ -101,24 +102,56 @@ async def save_generation(
     assert video is not None  # result_path checked it
     if await asyncio.to_thread(_verified, dest, video):
         return await asyncio.to_thread(_existing, dest, video)
-    url = httpx.URL(video.url)
-    if url.scheme not in ("http", "https") or not url.host:
+    url = None if video.url.startswith("data:") else httpx.URL(video.url)
+    if url is not None and (url.scheme not in ("http", "https") or not url.host):
         raise DownloadError(f"Refusing to download from {url.scheme or 'a relative'} URL; expected http(s)")
     part = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:12]}.part")
     try:
-        for attempt in range(1, attempts + 1):
-            try:
-                digest, size = await _fetch(http, url, part, video, resume=attempt > 1)
-                break
-            except DownloadError as exc:
-                if not exc.transient or attempt == attempts:
-                    raise
-                await sleep(min(2**attempt, 30) * random.uniform(0.5, 1.0))
+        if url is None:  # the result came in the create answer itself
+            digest, size = await asyncio.to_thread(_write_inline, video.url, part)
+        else:
+            digest, size = await _fetch_with_retries(http, url, part, video, attempts, sleep)
         _check_magic(part, dest.suffix)
         reused = await asyncio.to_thread(_publish, part, dest, digest, video)
     finally:
         part.unlink(missing_ok=True)
-    return DownloadedFile(path=str(dest), bytes=size, sha256=digest, url=video.url, reused=reused)
+    return DownloadedFile(path=str(dest), bytes=size, sha256=digest, url=_source(video), reused=reused)
+
+
+def _source(video: Video) -> str:
+    """Where the file came from, as results and events show it (not a whole inline file again)."""
+    return video.url.split(",", 1)[0] + ",..." if video.url.startswith("data:") else video.url
+
+
+async def _fetch_with_retries(
+    http: httpx.AsyncClient,
+    url: httpx.URL,
+    part: Path,
+    video: Video,
+    attempts: int,
+    sleep: Callable[[float], Awaitable[None]],
+) -> tuple[str, int]:
+    for attempt in range(1, attempts + 1):
+        try:
+            return await _fetch(http, url, part, video, resume=attempt > 1)
+        except DownloadError as exc:
+            if not exc.transient or attempt == attempts:
+                raise
+            await sleep(min(2**attempt, 30) * random.uniform(0.5, 1.0))
+    raise AssertionError("unreachable: the last attempt raises")
+
+
+def _write_inline(data_uri: str, part: Path) -> tuple[str, int]:
+    """Write a base64 `data:` URI's bytes to `part`; their sha256 and size."""
+    try:
+        content = base64.b64decode(data_uri.split(",", 1)[1], validate=True)
+    except (IndexError, ValueError) as exc:
+        raise DownloadError(f"The inline result is not valid base64 ({exc})") from None
+    with part.open("wb") as out:
+        out.write(content)
+        out.flush()
+        os.fsync(out.fileno())
+    return hashlib.sha256(content).hexdigest(), len(content)
 
 
 def _verified(path: Path, video: Video) -> bool:
@@ -138,7 +171,7 @@ def _verified(path: Path, video: Video) -> bool:
 
 def _existing(path: Path, video: Video) -> DownloadedFile:
     return DownloadedFile(
-        path=str(path), bytes=path.stat().st_size, sha256=file_sha256(path), url=video.url, reused=True
+        path=str(path), bytes=path.stat().st_size, sha256=file_sha256(path), url=_source(video), reused=True
     )
 
 

@@ -20,7 +20,7 @@ from .errors import (
 )
 from .models import Generation
 
-__all__ = ["ObservedTimes", "PollSchedule", "wait_for_generation"]
+__all__ = ["ObservedTimes", "PollSchedule", "finished", "wait_for_generation"]
 
 logger = logging.getLogger(__name__)
 
@@ -208,23 +208,10 @@ async def wait_for_generation(
             elapsed = clock() - started
             if on_poll is not None:
                 await _report(on_poll, generation, elapsed, log)
-            if generation.state == "completed":
-                if generation.video is None:
-                    raise GenerationFailedError(
-                        f"Generation {generation_id} is {generation.status!r} but has no result URL",
-                        generation_id=generation_id,
-                        status=generation.status,
-                    )
+            if finished(generation):
                 if on_complete is not None:
                     on_complete((last_pending + elapsed) / 2)
                 return generation
-            if generation.state == "failed":
-                reason = generation.error or "no reason given"
-                raise GenerationFailedError(
-                    f"Generation {generation_id} ended with status {generation.status!r}: {reason}",
-                    generation_id=generation_id,
-                    status=generation.status,
-                )
             last_pending = elapsed
             held = long_poll_s is not None and clock() - poll_started >= long_poll_s / 2
             delay = 0.0 if held else current().next_delay(elapsed)
@@ -237,6 +224,30 @@ async def wait_for_generation(
         generation_id=generation_id,
         waited_s=waited,
     )
+
+
+def finished(generation: Generation) -> bool:
+    """Whether `generation` is done: True when completed with a result, False while pending.
+
+    Raises:
+        GenerationFailedError: It failed, or completed without a result URL.
+    """
+    if generation.state == "pending":
+        return False
+    if generation.state == "failed":
+        raise GenerationFailedError(
+            f"Generation {generation.id} ended with status {generation.status!r}: "
+            f"{generation.error or 'no reason given'}",
+            generation_id=generation.id,
+            status=generation.status,
+        )
+    if generation.video is None:
+        raise GenerationFailedError(
+            f"Generation {generation.id} is {generation.status!r} but has no result URL",
+            generation_id=generation.id,
+            status=generation.status,
+        )
+    return True
 
 
 async def _report(

@@ -20,10 +20,10 @@ import httpx
 
 from ._download import save_generation
 from ._http import BearerForApiHost, error_for_response, error_for_transport, redact
-from ._polling import ObservedTimes, OnPoll, PollSchedule, wait_for_generation
+from ._polling import ObservedTimes, OnPoll, PollSchedule, finished, wait_for_generation
 from ._transport import default_transport
 from .catalog import LONG_POLL_S, RouteStyle, get_model
-from .errors import RequestValidationError, SubmissionUnknownError, TransientError, UnreadableStatusError
+from .errors import AimlApiError, RequestValidationError, SubmissionUnknownError, TransientError, UnreadableStatusError
 from .models import DownloadedFile, Generation
 from .requests import RequestBase
 
@@ -199,7 +199,9 @@ class VideoClient:
             except SubmissionUnknownError as exc:
                 raise SubmissionUnknownError(f"{exc} {_collect_hint(request.model)}") from None
         try:
-            generation = Generation.from_api(_json(response))
+            payload = _json(response)
+            at_once = get_model(request.model).answers_at_once
+            generation = Generation.from_audio_answer(payload) if at_once else Generation.from_api(payload)
         except ValueError as exc:
             raise SubmissionUnknownError(
                 f"The create answer for {request.model} could not be read ({exc}; it began "
@@ -217,6 +219,11 @@ class VideoClient:
             UnreadableStatusError: The answer could not be read.
         """
         spec = get_model(model)
+        if spec.answers_at_once:
+            raise AimlApiError(
+                f"{model} answers with the finished file when it is created; it has no status to poll. "
+                "Run the same request again: its submission is cached, so it is not paid twice."
+            )
         long_poll = spec.long_poll(self.route_style)  # the server may then hold it up to LONG_POLL_S
         response = await self._call(
             "GET",
@@ -246,10 +253,13 @@ class VideoClient:
         priors: ObservedTimes | None = None,
         learn: bool = True,
         log: logging.Logger | logging.LoggerAdapter[logging.Logger] | None = None,
+        known: Generation | None = None,
     ) -> Generation:
         """Poll a generation until it completes; see `wait_for_generation`.
 
         Args:
+            known: The generation as last seen (e.g. its create answer); if that is
+                already finished, it is returned (or its failure raised) without a poll.
             expected_s: Typical seconds this generation takes, the prior the poll
                 schedule is built on. If unset: what `priors` observed for the model
                 (re-read at every poll), else the model's catalogue value.
@@ -259,6 +269,8 @@ class VideoClient:
                 wait started at its submission).
             log: Where warnings about the wait go (this module's logger if unset).
         """
+        if known is not None and finished(known):
+            return known
         return await wait_for_generation(
             lambda: self.status(generation_id, model=model),
             generation_id=generation_id,

@@ -7,6 +7,8 @@ them into one model.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -94,6 +96,35 @@ class Generation(BaseModel):
             video=_read_video(payload.get("video") or payload.get("audio_file")),
             error=_read_error(payload.get("error")),
             credits_used=usage.get("credits_used") if isinstance(usage, dict) else None,
+        )
+
+    @classmethod
+    def from_audio_answer(cls, payload: Any) -> Generation:
+        """Build a finished `Generation` from MiniMax music-01's create answer, which
+        carries the audio itself (hex) instead of a job id; the result URL is a
+        `data:` URI of it.
+
+        Raises:
+            ValueError: The answer is not of that shape.
+        """
+        if not isinstance(payload, dict) or not isinstance(payload.get("base_resp"), dict):
+            raise ValueError("expected an object with base_resp")
+        trace_id = str(payload.get("trace_id") or "")
+        data, outcome = payload.get("data"), payload["base_resp"]
+        if outcome.get("status_code") not in (0, None):
+            return cls(id=trace_id or "unknown", status="error", error=str(outcome.get("status_msg")))
+        if not isinstance(data, dict) or data.get("status") != 2 or not isinstance(data.get("audio"), str):
+            return cls(id=trace_id or "unknown", status="error", error="the answer carries no finished audio")
+        try:
+            audio = bytes.fromhex(data["audio"])
+        except ValueError:
+            raise ValueError("the audio is not hex") from None
+        url = "data:audio/mpeg;base64," + base64.b64encode(audio).decode()
+        return cls(
+            id=trace_id or hashlib.sha256(audio).hexdigest()[:32],
+            status="completed",
+            video=Video(url=url, content_type="audio/mpeg", file_size=len(audio)),
+            error=None,
         )
 
 

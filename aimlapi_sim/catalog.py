@@ -1,18 +1,31 @@
-"""The models the emulator serves, with their rules and response shapes per family."""
+"""The models the emulator serves, with their routes, rules and response shapes.
+
+Every model of the catalogue data (the vendor's per-model schemas) is served on the
+routes its schema names and on the unified route; the models whose vendor pages
+also document a per-provider route are served there too, with that route's field
+names. Response shapes (id style, where the file is) follow each family's docs.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from typing import Literal
+from importlib.resources import files
+from typing import Any, Literal
 
-from .validation import Rule, enum, number, text
-
-__all__ = ["AUDIO_ROUTE", "MODELS", "PROVIDERS", "UNIFIED_ROUTE", "SimModel"]
+__all__ = ["AUDIO_ROUTE", "MODELS", "MUSIC_01_ROUTE", "UNIFIED_ALIASES", "UNIFIED_ROUTE", "SimModel", "legacy_route"]
 
 UNIFIED_ROUTE = "/v2/video/generations"
+UNIFIED_ALIASES = ("/v1/video/generations", "/video/generations")
 AUDIO_ROUTE = "/v2/generate/audio"
-PROVIDERS = ("google", "kling", "luma-ai", "minimax", "runway", "alibaba")
-U32 = 2**32 - 1
+MUSIC_01_ROUTE = "/v2/generate/audio/minimax/generate"
+
+Schema = dict[str, Any]
+
+
+def legacy_route(provider: str) -> str:
+    """The per-provider route of a legacy provider slug."""
+    return f"/v2/generate/video/{provider}/generation"
 
 
 @dataclass(frozen=True)
@@ -20,211 +33,97 @@ class SimModel:
     """One model as the emulator serves it."""
 
     id: str
-    provider: str  # legacy route slug, or "audio"
-    rules: dict[str, Rule]  # in unified names
+    fields: dict[str, Schema]  # in the names of the model's documented route
+    required: list[str]
+    routes: frozenset[str]  # where it is served: create and poll
+    kind: str = "text-to-video"
+    provider: str = ""  # the legacy route's slug, "audio" for music
     id_style: Literal["fal", "uuid", "numeric"] = "fal"
     result: Literal["fal", "url", "runway", "audio_wav", "audio_mp3"] = "url"
     legacy_names: dict[str, str] = field(default_factory=dict)  # unified -> legacy
     legacy_id: str | None = None
-    legacy_rules: dict[str, Rule] = field(default_factory=dict)  # legacy-only or replaced
+    legacy_fields: dict[str, Schema] = field(default_factory=dict)  # replaced on the legacy route
     unified_only: frozenset[str] = frozenset()
+    documented_route: str = UNIFIED_ROUTE
 
-    def rules_for(self, legacy: bool) -> dict[str, Rule]:
-        if not legacy:
-            return dict(self.rules)
-        renamed = {self.legacy_names.get(k, k): v for k, v in self.rules.items() if k not in self.unified_only}
-        return renamed | self.legacy_rules
-
-
-def _veo2(image: bool) -> dict[str, Rule]:
-    rules = {
-        "prompt": text(required=True),
-        "aspect_ratio": enum("16:9", "9:16"),
-        "duration": enum(5, 6, 7, 8),
-        "negative_prompt": text(),
-        "seed": number(0, U32),
-        "enhance_prompt": Rule(bool),
-    }
-    return rules | ({"image_url": text(required=True), "tail_image_url": text()} if image else {})
+    def schema_for(self, route: str) -> tuple[dict[str, Schema], list[str]]:
+        """The fields and required names a create on `route` is checked against."""
+        if route in (UNIFIED_ROUTE, *UNIFIED_ALIASES, AUDIO_ROUTE, MUSIC_01_ROUTE, self.documented_route):
+            return dict(self.fields), list(self.required)
+        fields = {self.legacy_names.get(k, k): v for k, v in self.fields.items() if k not in self.unified_only}
+        return fields | self.legacy_fields, [self.legacy_names.get(name, name) for name in self.required]
 
 
-_KLING_T2V = {
-    "prompt": text(required=True),
-    "aspect_ratio": enum("16:9", "9:16", "1:1"),
-    "duration": enum(5, 10),
-    "negative_prompt": text(),
-    "cfg_scale": number(0, 1, (int, float)),
-    "camera_control": enum("down_back", "forward_up", "right_turn_forward", "left_turn_forward"),
-    "advanced_camera_control": Rule(dict),
-}
-_KLING_I2V = {
-    "prompt": text(required=True),
-    "image_url": text(required=True),
-    "tail_image_url": text(),
-    "duration": enum(5, 10),
-    "negative_prompt": text(),
-    "cfg_scale": number(0, 1, (int, float)),
-}
-_KLING_EFFECTS = {
-    "image_url": Rule((str, list), required=True),
-    "effect_scene": enum("hug", "kiss", "heart_gesture", "squish", "expansion", required=True),
-    "duration": enum(5, 10),
-}
-_LUMA = {
-    "prompt": text(required=True),
-    "aspect_ratio": enum("1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21"),
-    "loop": Rule(bool),
-    "keyframes": Rule(dict),
-    "resolution": enum("540p", "720p", "1080p", "4k"),
-    "duration": enum(5, 9),
-}
-_MINIMAX = {"prompt": text(required=True, max_length=2000), "enhance_prompt": Rule(bool), "image_url": text()}
 _MINIMAX_NAMES = {"image_url": "first_frame_image", "enhance_prompt": "prompt_optimizer"}
-_RUNWAY = {
-    "image_url": text(required=True),
-    "prompt": text(max_length=1000),
-    "tail_image_url": text(),
-    "duration": enum(5, 10),
-    "seed": number(0, U32),
-}
-_WAN = {"prompt": text(required=True), "negative_prompt": text(), "seed": number(0, U32), "enhance_prompt": Rule(bool)}
-_WAN_NAMES = {"enhance_prompt": "enable_prompt_expansion"}
-
-_ROWS = [
-    SimModel("veo2", "google", _veo2(False), result="fal"),
-    SimModel("veo2/image-to-video", "google", _veo2(True), result="fal"),
-    SimModel(
-        "google/veo3",
-        "google",
-        {
-            "prompt": text(required=True),
-            "aspect_ratio": enum("16:9", "9:16"),
-            "duration": enum(4, 6, 8),
-            "negative_prompt": text(),
-            "enhance_prompt": Rule(bool),
-            "seed": number(0, U32),
-            "generate_audio": Rule(bool),
-            "resolution": enum("720P", "1080P"),
-        },
-        result="fal",
-    ),
-    *[
-        SimModel(model_id, "kling", rules, result="fal")
-        for rules, ids in [
-            (
-                _KLING_T2V,
-                [
-                    "kling-video/v1/standard/text-to-video",
-                    "kling-video/v1/pro/text-to-video",
-                    "kling-video/v1.6/standard/text-to-video",
-                    "kling-video/v1.6/pro/text-to-video",
-                    "klingai/v2-master-text-to-video",
-                ],
-            ),
-            (
-                _KLING_I2V,
-                [
-                    "kling-video/v1/standard/image-to-video",
-                    "kling-video/v1/pro/image-to-video",
-                    "kling-video/v1.6/standard/image-to-video",
-                    "kling-video/v1.6/pro/image-to-video",
-                    "klingai/v2-master-image-to-video",
-                ],
-            ),
-            (_KLING_EFFECTS, ["klingai/kling-video-v1.6-standard-effects", "klingai/kling-video-v1.6-pro-effects"]),
-        ]
-        for model_id in ids
-    ],
-    *[
-        SimModel(f"luma/{name}", "luma-ai", _LUMA, legacy_id=name, legacy_rules={"duration": enum("5s", "9s")})
+# The per-provider routes of the vendor's mid-2025 pages: model -> (provider, overrides)
+_LEGACY: dict[str, tuple[str, dict[str, Any]]] = {
+    "veo2": ("google", {}),
+    "veo2/image-to-video": ("google", {}),
+    "google/veo3": ("google", {}),
+    **{
+        f"kling-video/{v}/{tier}/{kind}": ("kling", {})
+        for v in ("v1", "v1.6")
+        for tier in ("standard", "pro")
+        for kind in ("text-to-video", "image-to-video")
+    },
+    "klingai/v2-master-text-to-video": ("kling", {}),
+    "klingai/v2-master-image-to-video": ("kling", {}),
+    "klingai/kling-video-v1.6-standard-effects": ("kling", {}),
+    "klingai/kling-video-v1.6-pro-effects": ("kling", {}),
+    **{
+        f"luma/{name}": (
+            "luma-ai",
+            {"legacy_id": name, "legacy_fields": {"duration": {"type": "string", "enum": ["5s", "9s"]}}},
+        )
         for name in ("ray-1-6", "ray-2", "ray-flash-2")
-    ],
-    SimModel("video-01", "minimax", _MINIMAX, id_style="numeric", legacy_names=_MINIMAX_NAMES),
-    SimModel(
-        "video-01-live2d",
-        "minimax",
-        _MINIMAX | {"image_url": text(required=True)},
-        id_style="numeric",
-        legacy_names=_MINIMAX_NAMES,
-    ),
-    SimModel(
-        "gen3a_turbo",
+    },
+    "video-01": ("minimax", {"legacy_names": _MINIMAX_NAMES, "id_style": "numeric"}),
+    "video-01-live2d": ("minimax", {"legacy_names": _MINIMAX_NAMES, "id_style": "numeric"}),
+    "gen3a_turbo": (
         "runway",
-        _RUNWAY | {"aspect_ratio": enum("16:9", "9:16")},
-        id_style="uuid",
-        result="runway",
-        legacy_names={"aspect_ratio": "ratio", "tail_image_url": "last_image_url"},
+        {"legacy_names": {"aspect_ratio": "ratio", "tail_image_url": "last_image_url"}, "result": "runway"},
     ),
-    SimModel(
-        "runway/gen4_turbo",
+    "runway/gen4_turbo": (
         "runway",
-        _RUNWAY | {"aspect_ratio": enum("16:9", "9:16", "4:3", "3:4", "1:1", "21:9")},
-        id_style="uuid",
-        result="runway",
-        legacy_names={"aspect_ratio": "ratio"},
-        unified_only=frozenset({"tail_image_url"}),
+        {"legacy_names": {"aspect_ratio": "ratio"}, "unified_only": frozenset({"tail_image_url"}), "result": "runway"},
     ),
-    SimModel(
-        "wan/v2.1/1.3b/text-to-video",
-        "alibaba",
-        _WAN | {"aspect_ratio": enum("16:9", "9:16")},
-        id_style="uuid",
-        legacy_names=_WAN_NAMES,
-        legacy_rules={
-            "inference_steps": number(1, 100),
-            "guidance_scale": number(0, 20, (int, float)),
-            "shift": number(0, 20, (int, float)),
-            "sampler": enum("unipc", "dpm+"),
-            "enable_safety_checker": Rule(bool),
-        },
-    ),
-    SimModel(
-        "alibaba/wan2.1-t2v-plus",
-        "alibaba",
-        _WAN
-        | {
-            "aspect_ratio": enum("16:9", "9:16", "1:1", "4:3", "3:4"),
-            "resolution": enum("720P"),
-            "watermark": Rule(bool),
-        },
-        id_style="uuid",
-        legacy_names=_WAN_NAMES,
-    ),
-    SimModel(
-        "alibaba/wan2.1-t2v-turbo",
-        "alibaba",
-        _WAN
-        | {
-            "aspect_ratio": enum("16:9", "9:16", "1:1", "4:3", "3:4"),
-            "resolution": enum("480P", "720P"),
-            "watermark": Rule(bool),
-        },
-        id_style="uuid",
-        legacy_names=_WAN_NAMES,
-    ),
-    SimModel(
-        "google/lyria2",
-        "audio",
-        {"prompt": text(required=True), "negative_prompt": text(), "seed": number(0)},
-        result="audio_wav",
-    ),
-    SimModel(
-        "stable-audio",
-        "audio",
-        {
-            "prompt": text(required=True),
-            "seconds_start": number(1, 47),
-            "seconds_total": number(1, 47),
-            "steps": number(1, 1000),
-        },
-        result="audio_wav",
-    ),
-    SimModel(
-        "minimax-music",
-        "audio",
-        {"prompt": text(required=True, max_length=600), "reference_audio_url": text(required=True)},
-        result="audio_mp3",
-    ),
-]
+    "alibaba/wan2.1-t2v-plus": ("alibaba", {"legacy_names": {"enhance_prompt": "enable_prompt_expansion"}}),
+    "alibaba/wan2.1-t2v-turbo": ("alibaba", {"legacy_names": {"enhance_prompt": "enable_prompt_expansion"}}),
+}
 
-MODELS: dict[str, SimModel] = {model.id: model for model in _ROWS}
+
+def _sim_model(model_id: str, row: dict[str, Any]) -> SimModel:
+    provider, overrides = _LEGACY.get(model_id, ("", {}))
+    documented = row["create_route"]
+    if documented.startswith("/v2/generate/video/"):
+        provider = documented.split("/")[4]  # documented only on a per-provider route
+    routes = {documented, *(route for route in row["routes"])}
+    if row["kind"] == "music":
+        provider = "audio"
+    else:
+        routes |= {UNIFIED_ROUTE, *UNIFIED_ALIASES}  # every video model is on the universal URL
+    if provider and provider != "audio":
+        routes.add(legacy_route(provider))
+    result = {".wav": "audio_wav", ".mp3": "audio_mp3"}.get(row["extension"], "url")
+    if result == "url" and (provider in ("google", "kling") or model_id.startswith(("google/", "klingai/", "kling-"))):
+        result = "fal"  # served through fal: the result names its file
+    uuid_ids = provider in ("runway", "alibaba") or model_id.startswith(("alibaba/", "runway/"))
+    defaults: dict[str, Any] = {"result": result, "id_style": "uuid" if uuid_ids else "fal"}
+    return SimModel(
+        id=model_id,
+        fields=row["fields"],
+        required=row["required"],
+        routes=frozenset(routes),
+        kind=row["kind"],
+        provider=provider,
+        documented_route=documented,
+        **(defaults | overrides),
+    )
+
+
+def _load() -> dict[str, SimModel]:
+    data = json.loads((files("aimlapi_client") / "data" / "catalog.json").read_text())
+    return {model_id: _sim_model(model_id, row) for model_id, row in data["models"].items()}
+
+
+MODELS: dict[str, SimModel] = _load()

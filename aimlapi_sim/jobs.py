@@ -73,6 +73,17 @@ class Job:
             return 201, {"generation_id": self.id}  # no "id", no status
         return 201, {"id": self.id, "status": "queued"}
 
+    def finished_at_once(self, audio: bytes) -> dict[str, Any]:
+        """MiniMax music-01's create answer: the finished audio, hex-encoded, or the failure."""
+        if self.failure:
+            return {"data": None, "trace_id": self.id, "base_resp": {"status_code": 1027, "status_msg": self.failure}}
+        return {
+            "data": {"status": 2, "audio": audio.hex()},
+            "extra_info": {"audio_size": len(audio), "audio_bitrate": 128000, "audio_sample_rate": 44100},
+            "trace_id": self.id,
+            "base_resp": {"status_code": 0, "status_msg": "success"},
+        }
+
     def content_type(self) -> str:
         return _CONTENT.get(self.model.result, _VIDEO)[0]
 

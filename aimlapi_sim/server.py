@@ -1,10 +1,12 @@
 """A local stand-in for api.aimlapi.com and its CDN, with fault injection.
 
 Two aiohttp apps on two ports: the API and a CDN on a different origin. The API
-serves every model of `catalog.py` on the legacy per-provider routes, the unified
-`/v2/video/generations` route and `/v2/generate/audio`, with Bearer auth, the
-API's validation messages, and each family's response shapes (MiniMax's
-`generation_id`, Runway's URL list, Luma's `dreaming`, music's `audio_file`). The
+serves every model of `catalog.py` (the vendor's per-model schemas) on the routes
+its schema names, the unified `/v2/video/generations` route, and the legacy
+per-provider routes of the models that have them, with Bearer auth, the API's
+validation messages, and each family's response shapes (MiniMax's `generation_id`,
+Runway's URL list, Luma's `dreaming`, music's `audio_file`, music-01's audio in
+the create answer). The
 CDN serves a small playable MP4, a WAV or an MP3. Every request is recorded in a
 `Ledger`.
 """
@@ -24,7 +26,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .catalog import AUDIO_ROUTE, MODELS, PROVIDERS, UNIFIED_ROUTE, SimModel
+from .catalog import MODELS, MUSIC_01_ROUTE, UNIFIED_ALIASES, UNIFIED_ROUTE, SimModel, legacy_route
 from .faults import Fault, FaultPlan
 from .jobs import Job
 from .ledger import Ledger, RecordedRequest
@@ -37,7 +39,6 @@ UNAUTHORIZED = (
     "This request requires a valid API key. You can create a new API key on the "
     "Billing page: https://aimlapi.com/app/keys"
 )
-_LEGACY_ROUTES = {f"/v2/generate/video/{provider}/generation": provider for provider in PROVIDERS}
 
 
 @dataclass
@@ -59,6 +60,8 @@ class Emulator:
         cdn_bytes_per_s: Throttles every CDN body to this rate (a slow CDN).
         long_poll_s: How long Luma's legacy poll holds a request that asks for a
             `state` the job has not reached (the vendor documents up to 30 s).
+        models: The models served, by id (every catalogue model unless given); add
+            one to stand in for a model newer than the client's catalogue.
     """
 
     api_key: str = "sim-key"
@@ -70,6 +73,7 @@ class Emulator:
     seed: int | None = None
     cdn_bytes_per_s: float | None = None
     long_poll_s: float = 30.0
+    models: dict[str, SimModel] = field(default_factory=lambda: dict(MODELS))
     ledger: Ledger = field(default_factory=Ledger)
     faults: FaultPlan = field(default_factory=FaultPlan)
     base_url: str = ""
@@ -90,9 +94,11 @@ class Emulator:
     async def serve(self, api_port: int = 0, cdn_port: int = 0) -> None:
         """Start both apps in the running event loop."""
         api = web.Application(client_max_size=8 * 1024 * 1024)
-        for route in [*_LEGACY_ROUTES, UNIFIED_ROUTE, AUDIO_ROUTE]:
+        routes = {UNIFIED_ROUTE, *(route for model in self.models.values() for route in model.routes)}
+        for route in sorted(routes):
             api.router.add_post(route, self._create)
-            api.router.add_get(route, self._poll)
+            if route not in (*UNIFIED_ALIASES, MUSIC_01_ROUTE):  # those are polled on the unified route, or not at all
+                api.router.add_get(route, self._poll)
         # Control routes for tests in other processes; not part of the API, not recorded.
         api.router.add_get("/_sim/ledger", self._ledger_view)
         api.router.add_post("/_sim/faults", self._add_fault)
@@ -171,16 +177,17 @@ class Emulator:
             return _error(request, 400, "Body validation error! Invalid JSON")
         if not isinstance(body, dict):
             return _error(request, 400, "Body validation error! Expected object")
-        model, problem = _resolve_model(request.path, body.get("model"))
+        model, problem = _resolve_model(self.models, request.path, body.get("model"))
         if model is None:
             return _error(request, 400, problem or "Body validation error!")
-        problem = check_body(body, model.rules_for(legacy=request.path != UNIFIED_ROUTE))
+        problem = check_body(body, *model.schema_for(request.path))
         if problem:
             return _error(request, 400, problem)
+        unified = request.path in (UNIFIED_ROUTE, *UNIFIED_ALIASES)
         job = Job.create(
             model,
-            request.path,
-            unified=request.path == UNIFIED_ROUTE,
+            UNIFIED_ROUTE if unified else request.path,
+            unified=unified,
             generation_s=self.generation_s,
             failure=fault.message if fault and fault.kind == "fail" else None,
             rng=self._rng,
@@ -190,6 +197,8 @@ class Emulator:
         self.ledger.accept(job.id)
         if fault and fault.after_accept:
             return await self._misbehave(request, fault)
+        if request.path == MUSIC_01_ROUTE:  # answers with the audio itself, hex-encoded
+            return web.json_response(job.finished_at_once(SAMPLE_MP3))
         status, answer = job.created_body()
         return web.json_response(answer, status=status)
 
@@ -344,15 +353,10 @@ _REASONS = {
 }
 
 
-def _resolve_model(path: str, model_id: Any) -> tuple[SimModel | None, str | None]:
+def _resolve_model(models: dict[str, SimModel], path: str, model_id: Any) -> tuple[SimModel | None, str | None]:
     """The model a create request names, if the route serves it; else the 400 message."""
-    if path == UNIFIED_ROUTE:
-        served = {m.id: m for m in MODELS.values() if m.provider != "audio"}
-    elif path == AUDIO_ROUTE:
-        served = {m.id: m for m in MODELS.values() if m.provider == "audio"}
-    else:
-        provider = _LEGACY_ROUTES[path]
-        served = {(m.legacy_id or m.id): m for m in MODELS.values() if m.provider == provider}
+    served = {(m.legacy_id if path == legacy_route(m.provider) and m.legacy_id else m.id): m for m in models.values()}
+    served = {name: m for name, m in served.items() if path in m.routes}
     if model_id in served:
         return served[model_id], None
     expected = " | ".join(f"'{name}'" for name in served)

@@ -1,75 +1,98 @@
 """Request validation as the API does it: Zod-style messages in its error envelope.
 
-Written from the vendor's documentation, independently of the client's pydantic
-models, so the emulator catches a client that sends what the API would reject.
-Rules are stated in the unified route's field names; `catalog.py` renames them
-for the legacy per-provider routes.
+It reads the per-model field schemas of the catalogue data (the vendor's facts) with
+its own small JSON-schema checker, independent of the client's pydantic models, so
+the emulator catches a client that sends what the API would reject.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Rule", "check_body", "enum", "number", "text"]
+__all__ = ["check_body"]
+
+Schema = dict[str, Any]
+_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+}
 
 
-@dataclass(frozen=True)
-class Rule:
-    """How one body field is checked."""
-
-    kind: type | tuple[type, ...]
-    required: bool = False
-    choices: tuple[Any, ...] | None = None
-    min: float | None = None
-    max: float | None = None
-    max_length: int | None = None
+def check_body(body: dict[str, Any], fields: dict[str, Schema], required: list[str]) -> str | None:
+    """The API's 400 message for `body` under a model's field schemas, or None if valid."""
+    problem = _check_object(body, {"properties": fields, "required": required}, "", ignore={"model"})
+    return f"Body validation error! {problem}" if problem else None
 
 
-def text(required: bool = False, max_length: int | None = None) -> Rule:
-    return Rule(str, required=required, max_length=max_length)
-
-
-def enum(*choices: Any, required: bool = False) -> Rule:
-    return Rule(type(choices[0]), required=required, choices=choices)
-
-
-def number(low: float | None = None, high: float | None = None, kind: type | tuple = int) -> Rule:
-    return Rule(kind, min=low, max=high)
-
-
-def check_body(body: dict[str, Any], rules: dict[str, Rule]) -> str | None:
-    """The API's 400 message for `body` under `rules`, or None if it is valid."""
-    unknown = sorted(set(body) - set(rules) - {"model"})
-    if unknown:
-        return "Body validation error! Unrecognized key(s) in object: " + ", ".join(f"'{k}'" for k in unknown)
-    for name, rule in rules.items():
-        problem = _check(rule, body.get(name))
-        if problem:
-            return f"Body validation error! {name}: {problem}"
+def _check_object(value: dict[str, Any], schema: Schema, path: str, ignore: set[str] = frozenset()) -> str | None:  # type: ignore[assignment]
+    properties: dict[str, Schema] = schema.get("properties", {})
+    unknown = sorted(set(value) - set(properties) - ignore)
+    if unknown and properties:
+        return f"{path or 'body'}: Unrecognized key(s) in object: " + ", ".join(f"'{k}'" for k in unknown)
+    for name in schema.get("required", []):
+        if value.get(name) is None:
+            return f"{path}{name}: Required"
+    for name, sub in properties.items():
+        if name in value:
+            problem = _check(value[name], sub, f"{path}{name}", required=name in schema.get("required", []))
+            if problem:
+                return problem
     return None
 
 
-def _check(rule: Rule, value: Any) -> str | None:
+def _check(value: Any, schema: Schema, path: str, required: bool = False) -> str | None:
     if value is None:
-        return "Required" if rule.required else None
-    kinds = rule.kind if isinstance(rule.kind, tuple) else (rule.kind,)
+        return None if not required or schema.get("nullable") else f"{path}: Required"
+    options = schema.get("anyOf") or schema.get("oneOf")
+    if options:
+        problems = [_check(value, option, path) for option in options if option.get("type") or "anyOf" in option]
+        return None if any(p is None for p in problems) else f"{path}: Invalid input"
+    kinds = _TYPES.get(schema.get("type", ""), ())
     # bool is an int in Python; the API's schema keeps them apart
-    if isinstance(value, bool) != (bool in kinds) or not isinstance(value, kinds):
-        expected = " | ".join(_NAMES.get(k, k.__name__) for k in kinds)
-        return f"Expected {expected}, received {_NAMES.get(type(value), type(value).__name__)}"
-    if rule.choices is not None and value not in rule.choices:
-        expected = " | ".join(repr(choice) for choice in rule.choices)
-        return f"Invalid enum value. Expected {expected}, received {value!r}"
-    if isinstance(value, str) and rule.required and not value.strip():
-        return "String must contain at least 1 character(s)"
-    if rule.max_length is not None and isinstance(value, str) and len(value) > rule.max_length:
-        return f"String must contain at most {rule.max_length} character(s)"
-    if rule.min is not None and isinstance(value, int | float) and value < rule.min:
-        return f"Number must be greater than or equal to {rule.min:g}"
-    if rule.max is not None and isinstance(value, int | float) and value > rule.max:
-        return f"Number must be less than or equal to {rule.max:g}"
+    if kinds and (not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)):
+        return f"{path}: Expected {schema['type']}, received {_name(value)}"
+    if schema.get("type") == "integer" and isinstance(value, float):
+        return f"{path}: Expected integer, received float"
+    if "enum" in schema and value not in schema["enum"]:
+        expected = " | ".join(repr(choice) for choice in schema["enum"])
+        return f"{path}: Invalid enum value. Expected {expected}, received {value!r}"
+    if isinstance(value, str):
+        return _check_string(value, schema, path, required)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if "minimum" in schema and value < schema["minimum"]:
+            return f"{path}: Number must be greater than or equal to {schema['minimum']:g}"
+        if "maximum" in schema and value > schema["maximum"]:
+            return f"{path}: Number must be less than or equal to {schema['maximum']:g}"
+    if isinstance(value, list):
+        if len(value) < schema.get("minItems", 0):
+            return f"{path}: Array must contain at least {schema['minItems']} element(s)"
+        if len(value) > schema.get("maxItems", len(value)):
+            return f"{path}: Array must contain at most {schema['maxItems']} element(s)"
+        for index, item in enumerate(value):
+            problem = _check(item, schema.get("items", {}), f"{path}.{index}", required=True)
+            if problem:
+                return problem
+    if isinstance(value, dict) and "properties" in schema:
+        return _check_object(value, schema, f"{path}.")
     return None
 
 
-_NAMES = {str: "string", int: "number", float: "number", bool: "boolean", list: "array", dict: "object"}
+def _check_string(value: str, schema: Schema, path: str, required: bool) -> str | None:
+    if required and not value.strip():
+        return f"{path}: String must contain at least 1 character(s)"
+    if len(value) < schema.get("minLength", 0):
+        return f"{path}: String must contain at least {schema['minLength']} character(s)"
+    if len(value) > schema.get("maxLength", len(value)):
+        return f"{path}: String must contain at most {schema['maxLength']} character(s)"
+    if schema.get("format") == "uri" and not value.startswith(("https://", "http://", "data:")):
+        return f"{path}: Invalid url"
+    return None
+
+
+def _name(value: Any) -> str:
+    names = {str: "string", int: "number", float: "number", bool: "boolean", list: "array", dict: "object"}
+    return names.get(type(value), type(value).__name__)

@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from aimlapi_client import Veo3Request, VideoClient
+from aimlapi_client import VideoClient, build_request
 
 from ._measure import free_port, measure, python
 
@@ -42,7 +42,7 @@ print(json.dumps({"seconds": time.monotonic() - started}))
 
 async def _result_url(base_url: str) -> tuple[str, int]:
     async with VideoClient(KEY, base_url=base_url) as client:
-        generation = await client.submit(Veo3Request(prompt="download benchmark"))
+        generation = await client.submit(build_request("google/veo3", prompt="download benchmark"))
         done = await client.wait(generation.id, model="google/veo3", deadline_s=60, expected_s=1)
         return done.video.url, done.video.file_size
 

@@ -16,7 +16,7 @@ import random
 import statistics
 import time
 
-from aimlapi_client import Generation, PollSchedule, Veo3Request, VideoClient
+from aimlapi_client import Generation, PollSchedule, VideoClient, build_request
 from aimlapi_client._polling import wait_for_generation
 from aimlapi_sim import Emulator
 
@@ -54,7 +54,7 @@ async def real_check(duration_s: float) -> tuple[float, int]:
     """A real generation on the emulator: (seconds late, polls)."""
     with Emulator(api_key="bench-key", generation_s=duration_s) as emulator:
         async with VideoClient("bench-key", base_url=emulator.base_url) as client:
-            generation = await client.submit(Veo3Request(prompt="latency"))
+            generation = await client.submit(build_request("google/veo3", prompt="latency"))
             accepted = emulator.ledger.accepted_at[generation.id]
             await client.wait(generation.id, model="google/veo3", expected_s=duration_s)
             noticed = time.monotonic()

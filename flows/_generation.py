@@ -22,6 +22,7 @@ from aimlapi_client import (
     RequestBase,
     RequestValidationError,
     VideoClient,
+    build_request,
     get_model,
     result_path,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "check_writable",
     "finish_generation",
     "merge_options",
+    "request_for",
     "run_generation",
     "submit_generation",
 ]
@@ -87,6 +89,40 @@ def merge_options(fields: dict[str, Any], options: dict[str, Any] | None) -> dic
     return fields | (options or {})
 
 
+def request_for(
+    media: Media,
+    model: str,
+    fields: dict[str, Any],
+    options: dict[str, Any] | None,
+    *,
+    allow_unlisted_model: bool,
+) -> RequestBase:
+    """The typed request of a generation flow, checked to be of the flow's media.
+
+    Raises:
+        RequestValidationError: The model makes the other media, is not in the
+            catalogue (and not allowed unlisted), or a field is invalid.
+    """
+    try:
+        spec = get_model(model)
+        listed = not spec.unlisted
+    except RequestValidationError:
+        if not allow_unlisted_model:
+            raise
+        listed = False
+    kind = spec.kind if listed else "music" if media == "audio" else "unlisted"  # unlisted: as the caller says
+    if (kind == "music") != (media == "audio"):
+        other = "generate_video" if kind != "music" else "generate_audio"
+        raise RequestValidationError(f"{model} makes {'music' if kind == 'music' else 'video'}: use the {other} flow")
+    return build_request(
+        model,
+        allow_unlisted_model=allow_unlisted_model,
+        media="music" if media == "audio" else "video",
+        log=get_run_logger(),
+        **merge_options(fields, options),
+    )
+
+
 def check_writable(output_dir: str) -> None:
     """Fail before paying if `output_dir` cannot receive the file.
 
@@ -123,7 +159,7 @@ async def submit_generation(
     spec = get_model(request.model)
     prompt = getattr(request, "prompt", None)
     try:
-        with tags("aimlapi", request.model, spec.provider):
+        with tags("aimlapi", request.model, spec.vendor):
             submit = _submit_task(submission_locks(), refresh)  # AIMLAPI_LOCKS, read as the run goes
             state = await submit(request, client, return_state=True)  # type: ignore[misc]  # a State
         generation: Generation = await state.aresult()
@@ -175,19 +211,28 @@ async def finish_generation(
     priors: ObservedTimes | None = None,
     learn: bool = False,
     parameters: dict[str, Any] | None = None,
+    known: Generation | None = None,
 ) -> GenerationResult:
     """Wait for a paid generation, download it, write the artifact, emit the events.
 
     Args:
+        known: The generation as submitted; if already finished, no poll is made.
         priors: Generation times observed so far, the poll schedule's prior.
         learn: Record this generation's time in `priors` (it was just submitted).
         parameters: The request's fields, shown in the artifact (None when collecting by id).
     """
     spec = get_model(info.model)
     try:
-        with tags("aimlapi", info.model, spec.provider):
+        with tags("aimlapi", info.model, spec.vendor):
             generation = await wait_for_video(
-                info.generation_id, info.model, client, deadline_s, expected_s=expected_s, priors=priors, learn=learn
+                info.generation_id,
+                info.model,
+                client,
+                deadline_s,
+                expected_s=expected_s,
+                priors=priors,
+                learn=learn,
+                known=known,
             )
             path = result_path(generation, info.output_dir, spec.extension)
             download = download_video_as_asset(path, f"{info.model}: {info.prompt or ''}")
@@ -227,11 +272,11 @@ async def run_generation(
         client.request_body(request)  # a field the route lacks fails here, before paying
         priors = await load_priors(get_run_logger())
         started = time.monotonic()
-        _, info, resumed = await submit_generation(request, client, output_dir=output_dir, refresh=refresh)
+        generation, info, resumed = await submit_generation(request, client, output_dir=output_dir, refresh=refresh)
         try:
             return await finish_generation(
                 info, client, deadline_s=deadline_s, expected_s=expected_s, started=started,
-                priors=priors, learn=not resumed, parameters=request.to_api(),
+                priors=priors, learn=not resumed, parameters=request.to_api(), known=generation,
             )  # fmt: skip
         finally:
             await save_priors(priors, get_run_logger())

@@ -7,11 +7,11 @@ from typing import Any
 from prefect import flow
 from prefect.runtime import flow_run
 
-from aimlapi_client import DEFAULT_DEADLINE_S, RequestValidationError, build_request, get_model
+from aimlapi_client import DEFAULT_DEADLINE_S
 from blocks import AimlApiCredentials
 
 from ._events import report_abandoned
-from ._generation import GenerationResult, merge_options, run_generation
+from ._generation import GenerationResult, request_for, run_generation
 from ._naming import slugify
 
 __all__ = ["generate_audio"]
@@ -29,7 +29,7 @@ def _run_name() -> str:
     on_crashed=[report_abandoned],
 )
 async def generate_audio(
-    prompt: str,
+    prompt: str | None = None,
     model: str = "google/lyria2",
     negative_prompt: str | None = None,
     seed: int | None = None,
@@ -39,6 +39,7 @@ async def generate_audio(
     deadline_s: float = DEFAULT_DEADLINE_S,
     expected_s: float | None = None,
     refresh: bool = False,
+    allow_unlisted_model: bool = False,
 ) -> GenerationResult:
     """Generate music with the AI/ML API and save it (.wav or .mp3, by its type).
 
@@ -47,7 +48,7 @@ async def generate_audio(
     Args:
         prompt: A description of the music (Lyria 2, Stable Audio) or the lyrics
             (minimax-music).
-        model: `google/lyria2`, `stable-audio` or `minimax-music`.
+        model: A music model id, e.g. `google/lyria2`; `python -m aimlapi_client models` lists them.
         negative_prompt: What the music should avoid (Lyria 2).
         seed: Fixes the randomness for repeatable results (Lyria 2).
         options: Other fields of the model, e.g. `{"seconds_total": 20}` for
@@ -59,11 +60,12 @@ async def generate_audio(
         expected_s: Typical seconds per generation, to schedule polls from; the
             model's catalogue value if unset.
         refresh: Submit a new generation even if an identical one was made before.
+        allow_unlisted_model: Send a `model` the catalogue does not know (one newer
+            than this release) as given, checked only as JSON; a WARNING says that
+            nothing was checked before paying.
     """
-    if get_model(model).kind != "music":
-        raise RequestValidationError(f"{model} makes video: use the generate_video flow")
     fields = {"prompt": prompt, "negative_prompt": negative_prompt, "seed": seed}
-    request = build_request(model, **merge_options(fields, options))
+    request = request_for("audio", model, fields, options, allow_unlisted_model=allow_unlisted_model)
     return await run_generation(
         request,
         output_dir=output_dir,

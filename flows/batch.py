@@ -303,6 +303,7 @@ async def _finish_inline(
             priors=priors,
             learn=learn,
             log=logger,
+            known=generation,
         )
         downloaded = await client.download(
             generation, info.output_dir, default_extension=get_model(info.model).extension

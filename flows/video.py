@@ -7,11 +7,11 @@ from typing import Any
 from prefect import flow
 from prefect.runtime import flow_run
 
-from aimlapi_client import DEFAULT_DEADLINE_S, RequestValidationError, build_request, get_model
+from aimlapi_client import DEFAULT_DEADLINE_S
 from blocks import AimlApiCredentials
 
 from ._events import report_abandoned
-from ._generation import GenerationResult, merge_options, run_generation
+from ._generation import GenerationResult, request_for, run_generation
 from ._naming import slugify
 
 __all__ = ["generate_video"]
@@ -46,6 +46,7 @@ async def generate_video(
     deadline_s: float = DEFAULT_DEADLINE_S,
     expected_s: float | None = None,
     refresh: bool = False,
+    allow_unlisted_model: bool = False,
 ) -> GenerationResult:
     """Generate a video with the AI/ML API and save it to `output_dir`.
 
@@ -75,9 +76,10 @@ async def generate_video(
         expected_s: Typical seconds per generation, to schedule polls from; the
             model's catalogue value if unset.
         refresh: Submit a new generation even if an identical one was made before.
+        allow_unlisted_model: Send a `model` the catalogue does not know (one newer
+            than this release) as given, checked only as JSON; a WARNING says that
+            nothing was checked before paying.
     """
-    if get_model(model).kind == "music":
-        raise RequestValidationError(f"{model} makes music: use the generate_audio flow")
     fields = {
         "prompt": prompt,
         "aspect_ratio": aspect_ratio,
@@ -89,7 +91,7 @@ async def generate_video(
         "image_url": image_url,
         "tail_image_url": tail_image_url,
     }
-    request = build_request(model, **merge_options(fields, options))
+    request = request_for("video", model, fields, options, allow_unlisted_model=allow_unlisted_model)
     return await run_generation(
         request,
         output_dir=output_dir,

@@ -90,6 +90,7 @@ async def wait_for_video(
     expected_s: float | None = None,
     priors: ObservedTimes | None = None,
     learn: bool = True,
+    known: Generation | None = None,
 ) -> Generation:
     """Poll a generation until it completes, keeping a progress artifact current.
 
@@ -105,6 +106,7 @@ async def wait_for_video(
             if unset, what `priors` observed for the model, else its catalogue value.
         priors: Generation times observed so far (see `ObservedTimes`).
         learn: Record this generation's time in `priors` (it was just submitted).
+        known: The generation as submitted; if already finished, no poll is made.
 
     Raises:
         GenerationFailedError: The generation failed.
@@ -146,6 +148,7 @@ async def wait_for_video(
         priors=priors,
         learn=learn,
         log=logger,
+        known=known,
     )
 
 

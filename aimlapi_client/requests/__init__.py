@@ -1,32 +1,6 @@
-"""Typed request models, one module per model family."""
+"""Typed request models, built per model from the catalogue's schemas."""
 
-from ._base import ImageUrl, RequestBase
-from .alibaba import Wan13bRequest, WanPlusRequest, WanTurboRequest
-from .google import Veo2ImageRequest, Veo2Request, Veo3Request
-from .kling import KlingEffectsRequest, KlingImageRequest, KlingTextRequest
-from .luma import LumaRequest
-from .minimax import MiniMaxLive2dRequest, MiniMaxRequest
-from .music import Lyria2Request, MiniMaxMusicRequest, StableAudioRequest
-from .runway import Gen3aTurboRequest, Gen4TurboRequest
+from ._base import RequestBase, UnlistedRequest, url_or_data_uri
+from ._schema import request_model
 
-__all__ = [
-    "Gen3aTurboRequest",
-    "Gen4TurboRequest",
-    "ImageUrl",
-    "KlingEffectsRequest",
-    "KlingImageRequest",
-    "KlingTextRequest",
-    "LumaRequest",
-    "Lyria2Request",
-    "MiniMaxLive2dRequest",
-    "MiniMaxMusicRequest",
-    "MiniMaxRequest",
-    "RequestBase",
-    "StableAudioRequest",
-    "Veo2ImageRequest",
-    "Veo2Request",
-    "Veo3Request",
-    "Wan13bRequest",
-    "WanPlusRequest",
-    "WanTurboRequest",
-]
+__all__ = ["RequestBase", "UnlistedRequest", "request_model", "url_or_data_uri"]

@@ -15,14 +15,14 @@ from aimlapi_client import (
     RateLimitError,
     SubmissionUnknownError,
     TransientError,
-    Veo3Request,
     VideoClient,
+    build_request,
     result_path,
 )
 from aimlapi_sim import SAMPLE_VIDEO, padded_video
 from aimlapi_sim.pytest_plugin import SIM_API_KEY
 
-REQUEST = Veo3Request(prompt="a lighthouse at dawn")
+REQUEST = build_request("google/veo3", prompt="a lighthouse at dawn")
 
 
 async def no_sleep(seconds: float) -> None:

@@ -54,7 +54,7 @@ async def test_a_deadline_names_the_call_that_collects_the_generation_without_pa
 async def test_collect_generation_refuses_an_unknown_model_before_any_request(
     aimlapi_sim, aimlapi_credentials, tmp_path
 ):
-    with pytest.raises(Exception, match="not supported. Did you mean: google/veo3"):
+    with pytest.raises(Exception, match="not in the catalogue. Did you mean: google/veo3"):
         await collect_generation(
             generation_id="x", model="google/veo9", credentials=aimlapi_credentials, output_dir=str(tmp_path)
         )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from aimlapi_client import DownloadError, Generation, Veo3Request, VideoClient, result_path
+from aimlapi_client import DownloadError, Generation, VideoClient, build_request, result_path
 from aimlapi_sim import padded_video
 from aimlapi_sim.pytest_plugin import SIM_API_KEY
 
@@ -33,7 +33,7 @@ async def done(aimlapi_sim) -> Generation:
     """A completed generation whose 1 MB file the CDN serves at 400 KB/s."""
     aimlapi_sim.video = padded_video(1_000_000)
     async with VideoClient(SIM_API_KEY, base_url=aimlapi_sim.base_url) as client:
-        generation = await client.submit(Veo3Request(prompt="one file, many writers"))
+        generation = await client.submit(build_request("google/veo3", prompt="one file, many writers"))
         finished = await client.wait(generation.id, model="google/veo3", deadline_s=30, expected_s=1)
     aimlapi_sim.cdn_bytes_per_s = 400_000
     return finished

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,35 @@ async def test_two_keys_sending_one_request_pay_for_their_own_generations(aimlap
     assert ours.generation_id == again.generation_id  # one key: resumed, paid once
     assert theirs.generation_id != ours.generation_id  # another key: its own generation
     assert len(aimlapi_sim.ledger.accepted) == 2
+
+
+async def test_a_model_newer_than_the_catalogue_is_refused_unless_allowed(
+    aimlapi_sim, aimlapi_credentials, tmp_path, caplog
+):
+    from aimlapi_sim import SimModel
+
+    newer = {"prompt": {"type": "string"}, "motion": {"type": "string", "enum": ["calm", "wild"]}}
+    aimlapi_sim.models["acme/dream-9"] = SimModel(
+        id="acme/dream-9", fields=newer, required=["prompt"], routes=frozenset({"/v2/video/generations"})
+    )
+    options = dict(model="acme/dream-9", prompt="A kite", options={"motion": "wild"}, output_dir=str(tmp_path))
+    with pytest.raises(RequestValidationError, match="not in the catalogue.*allow_unlisted_model=True"):
+        await generate_video(credentials=aimlapi_credentials, **options)
+    assert aimlapi_sim.ledger.of("api") == []  # refused before any call
+
+    result = await generate_video(credentials=aimlapi_credentials, allow_unlisted_model=True, **options)
+    assert Path(result.path).read_bytes() == SAMPLE_VIDEO
+    created = aimlapi_sim.ledger.of("api", "POST")
+    assert [(r.path, json.loads(r.body)) for r in created] == [
+        ("/v2/video/generations", {"model": "acme/dream-9", "prompt": "A kite", "motion": "wild"}),
+    ]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("'acme/dream-9' is not in the catalogue" in w and "Nothing was checked" in w for w in warnings)
+
+
+async def test_a_music_model_is_refused_by_generate_video_before_any_call(aimlapi_sim, aimlapi_credentials, tmp_path):
+    with pytest.raises(RequestValidationError, match="google/lyria2 makes music: use the generate_audio flow"):
+        await generate_video(
+            prompt="x", model="google/lyria2", credentials=aimlapi_credentials, output_dir=str(tmp_path)
+        )
+    assert aimlapi_sim.ledger.of("api") == []

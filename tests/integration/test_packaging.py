@@ -24,7 +24,7 @@ def test_the_wheel_contains_every_module_and_asset(tmp_path):
         str(path.relative_to(ROOT))
         for package in PACKAGES
         for path in (ROOT / package).rglob("*")
-        if path.suffix in (".py", ".mp4", ".mp3") and "__pycache__" not in path.parts
+        if path.suffix in (".py", ".mp4", ".mp3", ".json") and "__pycache__" not in path.parts
     }
     assert sources and sources <= shipped, sorted(sources - shipped)
     entry_points = next(name for name in shipped if name.endswith("entry_points.txt"))

@@ -16,13 +16,13 @@ from aimlapi_client import (
     SubmissionUnknownError,
     TransientError,
     UnreadableStatusError,
-    Veo3Request,
     VideoClient,
+    build_request,
 )
 
 from ._helpers import API, KEY, ROUTE, Body, client_on
 
-REQUEST = Veo3Request(prompt="a red kite over the sea", duration=8, seed=7)
+REQUEST = build_request("google/veo3", prompt="a red kite over the sea", duration=8, seed=7)
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ async def test_submit_posts_the_documented_body_with_bearer_auth(router):
     assert json.loads(sent.content) == {
         "model": "google/veo3",
         "prompt": "a red kite over the sea",
-        "aspect_ratio": "16:9",
+        "resolution": "720P",
         "duration": 8,
         "enhance_prompt": True,
         "seed": 7,
