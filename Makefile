@@ -17,7 +17,7 @@ PREFECT_API = $(BIN)/python -c "from prefect.settings import get_current_setting
 WITH_API = PREFECT_API_URL="$$($(PREFECT_API))"
 PROMPT ?= A paper boat drifting down a rain-soaked street at dusk, cinematic
 
-.PHONY: demo test lint bench install clean server emulator block deploy worker run
+.PHONY: demo test lint bench install clean server emulator block deploy automations worker run
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11+ or run make PYTHON=python3"; exit 1; }
@@ -32,6 +32,7 @@ demo: $(STAMP)  ## generate a Veo3 video through Prefect against the local emula
 	$(BIN)/python -m flows.demo
 
 test: lint  ## lint and type-check, then run the whole test suite
+	@.ci/system-tools  # Redis, PostgreSQL, Chromium: installed when missing (as root), else named
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)  ## ruff (lint and format) and mypy
@@ -53,12 +54,17 @@ block: $(STAMP)  ## register the block type and save block "aimlapi" from AIMLAP
 	$(WITH_API) $(BIN)/prefect block register -m blocks
 	$(WITH_API) $(BIN)/python -m blocks save aimlapi
 
-deploy: block  ## create the process work pool and deploy everything in prefect.yaml
+deploy: block  ## create the process work pool, deploy everything in prefect.yaml, create the automations
 	$(WITH_API) $(BIN)/prefect work-pool create aimlapi-process --type process --overwrite
 	$(WITH_API) $(BIN)/prefect --no-prompt deploy --all
+	$(MAKE) --no-print-directory automations
+
+automations: $(STAMP)  ## create (or replace) the automations in automations.yaml
+	$(WITH_API) $(BIN)/python -m flows.automations
 
 worker: $(STAMP)  ## a process worker for the aimlapi-process pool (run it in this checkout); WORKER_LIMIT=N caps its runs
-	$(WITH_API) $(BIN)/prefect worker start --pool aimlapi-process $(if $(WORKER_LIMIT),--limit $(WORKER_LIMIT))
+	$(WITH_API) PREFECT_FLOWS_HEARTBEAT_FREQUENCY="$${PREFECT_FLOWS_HEARTBEAT_FREQUENCY:-30}" \
+		$(BIN)/prefect worker start --pool aimlapi-process $(if $(WORKER_LIMIT),--limit $(WORKER_LIMIT))
 
 run: $(STAMP)  ## run the on-demand deployment with PROMPT and watch it
 	$(WITH_API) $(BIN)/prefect deployment run generate-video/on-demand --param prompt="$(PROMPT)" --watch

@@ -1,6 +1,6 @@
 """`make bench`: every benchmark, one summary line per measurement.
 
-python -m bench                 # all (about 6 minutes on 2 cores)
+python -m bench                 # all (about 15 minutes on 2 cores)
 python -m bench --quick         # small sizes only (about a minute)
 """
 
@@ -10,7 +10,7 @@ import argparse
 import platform
 from datetime import date
 
-from . import download, fanout, poll_latency
+from . import convergence, download, fanout, poll_latency
 
 
 def main() -> None:
@@ -22,7 +22,9 @@ def main() -> None:
     )
     poll_latency.main([])
     download.main(["--mb", "50"] if args.quick else [])
-    fanout.main(["--n", "100", "--gen", "5"] if args.quick else [])
+    fanout.main(["--n", "100", "--gen", "5"] if args.quick else ["--database", "sqlite", "postgres"])
+    if not args.quick:
+        convergence.main([])
 
 
 if __name__ == "__main__":

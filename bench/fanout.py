@@ -3,15 +3,18 @@
 Both run against the same emulator (in this process) as separate processes; ours
 talks to a `prefect server start` of its own. Prints one line per (N, generation
 time, prior): wall ratio, CPU, peak RSS (client + server), polls per generation.
-The prior is `catalogue` (no `expected_s` and no times learned by earlier runs:
-Veo3's catalogue 120 s, what a user's first run gets) or `exact` (`expected_s` set
-to the true generation time, a hinted run). Our flow
+`--database postgres` puts that server on a throwaway PostgreSQL cluster (the
+machine's own, as the tests start it) instead of SQLite. The prior is `catalogue`
+(no `expected_s` and no times learned by earlier runs: Veo3's catalogue 120 s, what
+a user's first run gets) or `exact` (`expected_s` set to the true generation time,
+a hinted run). Our flow
 runs with Prefect's default INFO logging, as a user runs it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import tempfile
@@ -22,16 +25,19 @@ import httpx
 
 from aimlapi_sim import Emulator
 from flows._priors import VARIABLE
+from tests._services import postgres_cluster
 
 from ._measure import free_port, measure, python, tree_peak_rss_mb
 
 KEY = "bench-key"
 
 
-def start_server(home: Path) -> tuple[subprocess.Popen, str]:
+def start_server(home: Path, database_url: str | None) -> tuple[subprocess.Popen, str]:
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = os.environ | {"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_API_URL": api}
+    if database_url:
+        env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = database_url
     server = subprocess.Popen(
         python("-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)),
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
@@ -52,9 +58,17 @@ def polls_per_generation(emulator: Emulator) -> float:
     return len(emulator.ledger.of("api", "GET")) / accepted if accepted else 0.0
 
 
-def run(ns: list[int], generation_times: list[float], priors: list[str]) -> None:
+def run(ns: list[int], generation_times: list[float], priors: list[str], database: str) -> None:
+    with contextlib.ExitStack() as services:
+        database_url = services.enter_context(postgres_cluster()) if database == "postgres" else None
+        _run(ns, generation_times, priors, database, database_url)
+
+
+def _run(
+    ns: list[int], generation_times: list[float], priors: list[str], database: str, database_url: str | None
+) -> None:
     with tempfile.TemporaryDirectory(prefix="aimlapi-bench-") as scratch, Emulator(api_key=KEY) as emulator:
-        server, api = start_server(Path(scratch) / "home")
+        server, api = start_server(Path(scratch) / "home", database_url)
         env = os.environ | {
             "PREFECT_HOME": str(Path(scratch) / "home"),
             "PREFECT_API_URL": api,
@@ -81,8 +95,9 @@ def run(ns: list[int], generation_times: list[float], priors: list[str]) -> None
                         server_mb = tree_peak_rss_mb(server.pid)
                         ratio = ours.report["seconds"] / base.report["seconds"]
                         print(
-                            f"fanout n={n} gen={generation_s:g}s prior={prior}: wall {ours.report['seconds']:.1f}s vs "
-                            f"floor {base.report['seconds']:.1f}s = {ratio:.2f}x | CPU {ours.cpu_s:.1f}s "
+                            f"fanout n={n} gen={generation_s:g}s prior={prior} db={database}: "
+                            f"wall {ours.report['seconds']:.1f}s vs floor {base.report['seconds']:.1f}s "
+                            f"= {ratio:.2f}x | CPU {ours.cpu_s:.1f}s "
                             f"({1000 * ours.cpu_s / n:.0f} ms/generation) vs {base.cpu_s:.1f}s | peak RSS "
                             f"client {ours.peak_rss_mb:.0f} MB + server {server_mb:.0f} MB = "
                             f"{ours.peak_rss_mb + server_mb:.0f} MB (floor {base.peak_rss_mb:.0f} MB) | "
@@ -99,8 +114,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--gen", type=float, nargs="+", default=[5.0, 60.0], help="generation seconds")
     parser.add_argument("--prior", nargs="+", choices=["catalogue", "exact"], default=["catalogue", "exact"])
+    parser.add_argument("--database", nargs="+", choices=["sqlite", "postgres"], default=["sqlite"])
     args = parser.parse_args(argv)
-    run(args.n, args.gen, args.prior)
+    for database in args.database:
+        run(args.n, args.gen, args.prior, database)
 
 
 if __name__ == "__main__":

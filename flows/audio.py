@@ -13,6 +13,7 @@ from blocks import AimlApiCredentials
 from ._events import report_abandoned
 from ._generation import GenerationResult, request_for, run_generation
 from ._naming import slugify
+from ._parameters import MusicModel
 
 __all__ = ["generate_audio"]
 
@@ -30,7 +31,7 @@ def _run_name() -> str:
 )
 async def generate_audio(
     prompt: str | None = None,
-    model: str = "google/lyria2",
+    model: MusicModel = "google/lyria2",
     negative_prompt: str | None = None,
     seed: int | None = None,
     options: dict[str, Any] | None = None,

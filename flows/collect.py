@@ -21,6 +21,7 @@ from tasks import best_effort
 
 from ._events import GenerationInfo, Outstanding, outstanding_generations, read_generation_events
 from ._generation import GenerationResult, check_writable, finish_generation, media_of
+from ._parameters import AnyModel
 from ._priors import load_priors
 
 __all__ = ["CollectedGeneration", "collect_generation", "collect_outstanding"]
@@ -29,7 +30,7 @@ __all__ = ["CollectedGeneration", "collect_generation", "collect_outstanding"]
 @flow(name="collect-generation", flow_run_name="collect/{generation_id}")
 async def collect_generation(
     generation_id: str,
-    model: str,
+    model: AnyModel,
     output_dir: str = "videos",
     credentials: AimlApiCredentials | str | None = None,
     deadline_s: float = DEFAULT_DEADLINE_S,

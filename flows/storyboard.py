@@ -19,6 +19,7 @@ from prefect.artifacts import acreate_markdown_artifact
 from blocks import AimlApiCredentials
 
 from ._generation import GenerationResult
+from ._parameters import VideoModel
 from .video import generate_video
 
 __all__ = ["storyboard"]
@@ -27,7 +28,7 @@ __all__ = ["storyboard"]
 @flow(name="storyboard")
 async def storyboard(
     scenes: list[str],
-    model: str = "google/veo3",
+    model: VideoModel = "google/veo3",
     duration: int | None = None,
     aspect_ratio: str | None = None,
     output_dir: str = "storyboard",

@@ -13,6 +13,7 @@ from blocks import AimlApiCredentials
 from ._events import report_abandoned
 from ._generation import GenerationResult, request_for, run_generation
 from ._naming import slugify
+from ._parameters import AspectRatio, Duration, Resolution, VideoModel
 
 __all__ = ["generate_video"]
 
@@ -31,15 +32,16 @@ def _run_name() -> str:
 )
 async def generate_video(
     prompt: str | None = None,
-    model: str = "google/veo3",
-    aspect_ratio: str | None = None,
-    duration: int | None = None,
+    model: VideoModel = "google/veo3",
+    aspect_ratio: AspectRatio = None,
+    duration: Duration = None,
     negative_prompt: str | None = None,
     enhance_prompt: bool | None = None,
     seed: int | None = None,
     generate_audio: bool | None = None,
     image_url: str | list[str] | None = None,
     tail_image_url: str | None = None,
+    resolution: Resolution = None,
     options: dict[str, Any] | None = None,
     output_dir: str = "videos",
     credentials: AimlApiCredentials | str | None = None,
@@ -67,6 +69,7 @@ async def generate_video(
         image_url: The image to animate, for image-to-video models (a list of two
             for Kling's two-person effects).
         tail_image_url: The last frame, where the model takes one.
+        resolution: Output resolution, e.g. `1080p`; the model's default if unset.
         options: Other fields of the model, e.g. `{"cfg_scale": 0.5}` for Kling or
             `{"effect_scene": "hug"}` for Kling effects.
         output_dir: Directory for the downloaded file.
@@ -90,6 +93,7 @@ async def generate_video(
         "generate_audio": generate_audio,
         "image_url": image_url,
         "tail_image_url": tail_image_url,
+        "resolution": resolution,
     }
     request = request_for("video", model, fields, options, allow_unlisted_model=allow_unlisted_model)
     return await run_generation(

@@ -1,15 +1,15 @@
 """Shared test setup: an isolated Prefect home, no telemetry."""
 
-import importlib.util
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
-from pathlib import Path
 
 import pytest
+
+from tests._services import bundled, free_port
 
 # Before Prefect is imported anywhere: keep every test run's state out of ~/.prefect.
 _HOME = tempfile.mkdtemp(prefix="prefect-aimlapi-tests-")
@@ -19,22 +19,6 @@ os.environ["DO_NOT_TRACK"] = "1"
 os.environ.pop("AIMLAPI_API_KEY", None)
 os.environ.pop("AIMLAPI_BASE_URL", None)
 os.environ.pop("AIMLAPI_LOCKS", None)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def bundled(package: str, relative: str) -> str | None:
-    """A program shipped inside an installed package (without importing the package)."""
-    spec = importlib.util.find_spec(package)
-    for location in (spec.submodule_search_locations or []) if spec else []:
-        program = Path(location) / relative
-        if program.is_file():
-            return str(program)
-    return None
 
 
 @pytest.fixture

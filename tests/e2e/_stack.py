@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -13,14 +12,10 @@ import httpx
 
 from aimlapi_sim.pytest_plugin import SIM_API_KEY
 
+from .._services import free_port
+
 ROOT = Path(__file__).parents[2]
 BIN = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Stack:
@@ -85,6 +80,17 @@ class Stack:
             _signal_group(process.pid, signal.SIGKILL)
             _wait_group_gone(process, 10)
 
+    def kill_machine(self, name: str) -> None:
+        """SIGKILL a process and everything it started, as if its machine died: no
+        process gets to say goodbye (flow runs live in sessions of their own)."""
+        process = self.processes.pop(name)
+        for pid in [*_descendants(process.pid), process.pid]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        process.wait(10)
+
     def stop(self) -> None:
         """SIGTERM each group, wait for all its members, SIGKILL what is left; check none is."""
         for name in reversed(list(self.processes)):
@@ -95,6 +101,23 @@ class Stack:
                 _wait_group_gone(process, 10)
         survivors = [name for name, p in self.processes.items() if not _wait_group_gone(p, 0)]
         assert not survivors, f"processes left running: {survivors}"
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every live process below `pid`, from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # it ended meanwhile
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, queue = [], [pid]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
+    return found
 
 
 def _signal_group(group: int, sig: int) -> None:

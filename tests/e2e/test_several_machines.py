@@ -57,15 +57,7 @@ def test_machines_on_a_postgres_server_share_the_work_and_pay_once(tmp_path, aim
     aimlapi_sim.generation_s = 2
     stack = Stack(tmp_path / "server-home", aimlapi_sim)
     try:
-        stack.start(
-            "server", str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(stack.port),
-            env={"PREFECT_SERVER_DATABASE_CONNECTION_URL": postgres_url},
-        )  # fmt: skip
-        stack.wait_healthy(180)
-        stack.run("make", "deploy")  # the stack's environment names the server by PREFECT_API_URL only
-        # The chained publish flow (tested in test_deployments.py) would double the runs here.
-        (publish,) = query(stack, "/deployments/filter", {"deployments": {"name": {"any_": ["publish-on-completed"]}}})
-        httpx.delete(f"{stack.api}/deployments/{publish['id']}", timeout=10).raise_for_status()
+        deploy_on_postgres(stack, postgres_url)
         start_workers(stack, tmp_path, redis_url, "twins", limit=1)  # one run each: the twins land on both
         (deployment,) = query(stack, "/deployments/filter", {"deployments": {"name": {"any_": ["on-demand"]}}})
 
@@ -109,9 +101,62 @@ def test_machines_on_a_postgres_server_share_the_work_and_pay_once(tmp_path, aim
         stack.stop()
 
 
-def start_workers(stack: Stack, tmp_path: Path, redis_url: str, phase: str, limit: int) -> None:
+def test_a_run_whose_machine_dies_mid_poll_is_marked_crashed_and_retried_elsewhere_without_paying_again(
+    tmp_path, aimlapi_sim, postgres_url, redis_url
+):
+    aimlapi_sim.generation_s = 90  # still rendering when the machine dies
+    stack = Stack(tmp_path / "server-home", aimlapi_sim)
+    try:
+        deploy_on_postgres(stack, postgres_url)  # with the shipped automations
+        (deployment,) = query(stack, "/deployments/filter", {"deployments": {"name": {"any_": ["on-demand"]}}})
+        start_workers(stack, tmp_path, redis_url, "crash", limit=1, machines="a")
+        out_dir = tmp_path / "videos"
+        run_id = run_deployment(stack, deployment["id"], {"prompt": "The machine dies", "output_dir": str(out_dir)})
+        deadline = time.monotonic() + 120
+        while not aimlapi_sim.ledger.accepted or not aimlapi_sim.ledger.of("api", "GET"):
+            assert time.monotonic() < deadline, stack.log("worker")
+            time.sleep(0.5)  # until the run has paid and polls
+        stack.kill_machine("worker-a-crash")
+
+        (crashed,) = wait_state(stack, run_id, "CRASHED", timeout=240)  # 90 s without a heartbeat
+        assert "No heartbeat" in (crashed["state"]["message"] or "")
+        start_workers(stack, tmp_path, redis_url, "crash", limit=1, machines="b")
+        stack.run(str(BIN / "prefect"), "flow-run", "retry", run_id)  # the README's retry, by hand
+        wait_completed(stack, [run_id], timeout=240)
+        assert run_id in ran_by(stack, "worker-b-crash")
+        assert len(aimlapi_sim.ledger.accepted) == 1  # resumed: no second create
+        (video,) = out_dir.iterdir()
+        assert video.read_bytes() == SAMPLE_VIDEO
+    finally:
+        stack.stop()
+
+
+def deploy_on_postgres(stack: Stack, postgres_url: str) -> None:
+    """`prefect server start` on PostgreSQL, then `make deploy` with only PREFECT_API_URL."""
+    stack.start(
+        "server", str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(stack.port),
+        env={"PREFECT_SERVER_DATABASE_CONNECTION_URL": postgres_url},
+    )  # fmt: skip
+    stack.wait_healthy(180)
+    stack.run("make", "deploy")  # the stack's environment names the server by PREFECT_API_URL only
+    # The chained publish flow (tested in test_deployments.py) would double the runs here.
+    (publish,) = query(stack, "/deployments/filter", {"deployments": {"name": {"any_": ["publish-on-completed"]}}})
+    httpx.delete(f"{stack.api}/deployments/{publish['id']}", timeout=10).raise_for_status()
+
+
+def wait_state(stack: Stack, run_id: str, state_type: str, timeout: float) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = query(stack, "/flow_runs/filter", {"flow_runs": {"id": {"any_": [run_id]}}})
+        if runs and runs[0]["state_type"] == state_type:
+            return runs
+        time.sleep(2)
+    raise AssertionError(f"run {run_id} not {state_type} in time: {runs[0]['state_type'] if runs else None}")
+
+
+def start_workers(stack: Stack, tmp_path: Path, redis_url: str, phase: str, limit: int, machines: str = "ab") -> None:
     """One `make worker` per machine: its own PREFECT_HOME, shared results and locks."""
-    for machine in "ab":
+    for machine in machines:
         stack.start(
             f"worker-{machine}-{phase}", "make", "worker", f"WORKER_LIMIT={limit}",
             env={
