@@ -25,6 +25,7 @@ from typing import Annotated, Any, Literal, NoReturn
 
 from pydantic import BeforeValidator, SerializeAsAny, ValidationError, WithJsonSchema
 
+from ._local_media import inline_local_files
 from .errors import RequestValidationError
 from .requests import RequestBase, UnlistedRequest, request_model
 
@@ -289,7 +290,9 @@ def build_request(
 ) -> RequestBase:
     """Validate `options` for `model` and return its typed request.
 
-    Options left as None take the model's defaults.
+    Options left as None take the model's defaults. A local image (a path or a
+    `file://` URI) in an image field is sent as base64 where the model's docs allow
+    it, after checking it against their limits; for other models it is refused.
 
     Args:
         model: A catalogue model id.
@@ -309,6 +312,7 @@ def build_request(
     if allow_unlisted_model and not listed:
         return _unlisted_request(model, media, values, log or logger)
     spec = CATALOG[_ALIASES.get(model, model)] if listed else _refuse(model)
+    values = inline_local_files(spec.id, values)
     try:
         request = spec.request_type(model=spec.id, **values)
     except ValidationError as exc:

@@ -7,6 +7,7 @@ the emulator catches a client that sends what the API would reject.
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 __all__ = ["check_body"]
@@ -90,7 +91,20 @@ def _check_string(value: str, schema: Schema, path: str, required: bool) -> str 
         return f"{path}: String must contain at most {schema['maxLength']} character(s)"
     if schema.get("format") == "uri" and not value.startswith(("https://", "http://", "data:")):
         return f"{path}: Invalid url"
+    if schema.get("format") == "uri" and value.startswith("data:") and not _is_base64_data_uri(value):
+        return f"{path}: Invalid data URI: expected data:<type>;base64,<data>"
     return None
+
+
+def _is_base64_data_uri(value: str) -> bool:
+    header, _, payload = value.partition(",")
+    if not header.endswith(";base64") or not payload:
+        return False
+    try:
+        base64.b64decode(payload, validate=True)
+    except ValueError:
+        return False
+    return True
 
 
 def _name(value: Any) -> str:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import time
 from collections.abc import Coroutine
 from pathlib import Path
@@ -67,7 +68,9 @@ class GenerationResult(BaseModel):
     model: str
     prompt: str | None
     path: str
-    """The file's absolute path."""
+    """The file's absolute path, on `host`."""
+    host: str = ""
+    """The machine (worker) that wrote the file."""
     url: str
     bytes: int
     sha256: str
@@ -188,6 +191,7 @@ def result_of(
         model=info.model,
         prompt=info.prompt,
         path=str(Path(downloaded.path).resolve()),
+        host=socket.gethostname(),
         url=downloaded.url,
         bytes=downloaded.bytes,
         sha256=downloaded.sha256,
@@ -251,7 +255,7 @@ async def finish_generation(
         "writing the result artifact",
         logger,
     )
-    emit_generation_event("completed", info, path=result.path, url=result.url, bytes=result.bytes)
+    emit_generation_event("completed", info, path=result.path, host=result.host, url=result.url, bytes=result.bytes)
     logger.info("%s ready: %s", info.media.capitalize(), result.path)
     return result
 
@@ -286,11 +290,21 @@ def _summary(media: Media, result: GenerationResult, parameters: dict[str, Any] 
     credits = f"\n- Credits used: {result.credits_used:,.0f}" if result.credits_used is not None else ""
     text = (
         f"# {media.capitalize()} generated\n\n**Prompt:** {result.prompt or '(none)'}\n\n"
-        f"- {media.capitalize()}: [{result.url}]({result.url})\n- Local file: `{result.path}` "
+        f"- {media.capitalize()}: [{result.url}]({result.url})\n- File: `{result.path}` on `{result.host}` "
         f"({result.bytes:,} bytes, sha256 `{result.sha256[:16]}…`)\n"
         f"- Generation id: `{result.generation_id}`\n- Took {result.seconds:.1f} s{credits}\n"
     )
     if parameters:
-        rows = "\n".join(f"| `{name}` | {value} |" for name, value in parameters.items() if name != "prompt")
+        rows = "\n".join(f"| `{name}` | {_shown(value)} |" for name, value in parameters.items() if name != "prompt")
         text += f"\n| parameter | value |\n|---|---|\n{rows}\n"
     return text
+
+
+def _shown(value: Any) -> Any:
+    """A parameter as the artifact shows it: an inline file by its type and size only."""
+    if isinstance(value, list):
+        return ", ".join(str(_shown(item)) for item in value)
+    if isinstance(value, str) and value.startswith("data:"):
+        header, _, payload = value.partition(",")
+        return f"{header},... ({len(payload) * 3 // 4 - payload.count('='):,} bytes)"
+    return value

@@ -312,7 +312,7 @@ async def _finish_inline(
         emit_generation_event("failed", info, **failed_details(exc))
         raise
     result = result_of(info, generation, downloaded, started)
-    emit_generation_event("completed", info, path=result.path, url=result.url, bytes=result.bytes)
+    emit_generation_event("completed", info, path=result.path, host=result.host, url=result.url, bytes=result.bytes)
     return result
 
 
@@ -352,7 +352,7 @@ def _row(item: _Item) -> dict[str, Any]:
         "prompt": (getattr(item.request, "prompt", None) or "")[:60],
     }
     if item.result:
-        status, detail = "done", item.result.path
+        status, detail = "done", f"{item.result.path} on {item.result.host}"
     elif item.error:
         status = "failed, maybe billed" if item.maybe_billed else "failed"
         detail = f"{type(item.error).__name__}: {str(item.error)[:200]}"

@@ -67,7 +67,8 @@ async def generate_video(
         seed: Fixes the randomness for repeatable results.
         generate_audio: Generate a soundtrack (Veo3); the model's default if unset.
         image_url: The image to animate, for image-to-video models (a list of two
-            for Kling's two-person effects).
+            for Kling's two-person effects): an http(s) URL, or a local path or
+            `file://` URI for the models whose docs take base64 (sent inline).
         tail_image_url: The last frame, where the model takes one.
         resolution: Output resolution, e.g. `1080p`; the model's default if unset.
         options: Other fields of the model, e.g. `{"cfg_scale": 0.5}` for Kling or

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,9 @@ async def test_a_prompt_becomes_a_verified_video_file(aimlapi_sim, aimlapi_crede
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["aimlapi-video-google-veo3"]))
         )
     assert any(result.generation_id in (a.data or "") and result.url in a.data for a in artifacts)
+    # Where the file is, for whoever reads the result or the artifact: absolute path and machine.
+    assert Path(result.path).is_absolute() and result.host == socket.gethostname()
+    assert any(f"`{result.path}` on `{result.host}`" in (a.data or "") for a in artifacts)
 
 
 async def test_running_the_same_request_again_pays_once(aimlapi_sim, aimlapi_credentials, tmp_path):
@@ -214,3 +218,28 @@ async def test_a_music_model_is_refused_by_generate_video_before_any_call(aimlap
             prompt="x", model="google/lyria2", credentials=aimlapi_credentials, output_dir=str(tmp_path)
         )
     assert aimlapi_sim.ledger.of("api") == []
+
+
+async def test_a_local_image_is_sent_inline_and_kept_out_of_the_artifact(aimlapi_sim, aimlapi_credentials, tmp_path):
+    import base64
+    import struct
+
+    frame = tmp_path / "frame.png"
+    frame.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + struct.pack(">II", 1280, 720) + b"\0" * 4096)
+    result = await generate_video(
+        prompt="The frame comes alive",
+        model="video-01-live2d",
+        image_url=str(frame),
+        credentials=aimlapi_credentials,
+        output_dir=str(tmp_path / "out"),
+    )
+    assert Path(result.path).read_bytes() == SAMPLE_VIDEO
+    (create,) = aimlapi_sim.ledger.of("api", "POST")
+    sent = json.loads(create.body)["first_frame_image"]  # the legacy route's name, checked by the emulator
+    assert base64.b64decode(sent.split(",", 1)[1]) == frame.read_bytes()
+    async with get_client() as prefect:
+        artifacts = await prefect.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["aimlapi-video-video-01-live2d"]))
+        )
+    (artifact,) = artifacts
+    assert "data:image/png;base64,... (4,120 bytes)" in artifact.data and sent[30:90] not in artifact.data
