@@ -17,7 +17,7 @@ PREFECT_API = $(BIN)/python -c "from prefect.settings import get_current_setting
 WITH_API = PREFECT_API_URL="$$($(PREFECT_API))"
 PROMPT ?= A paper boat drifting down a rain-soaked street at dusk, cinematic
 
-.PHONY: demo test lint bench install clean server emulator block deploy automations worker run
+.PHONY: demo test lint bench install clean server emulator block deploy automations budget worker run
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11+ or run make PYTHON=python3"; exit 1; }
@@ -59,8 +59,12 @@ deploy: block  ## create the process work pool, deploy everything in prefect.yam
 	$(WITH_API) $(BIN)/prefect --no-prompt deploy --all
 	$(MAKE) --no-print-directory automations
 
-automations: $(STAMP)  ## create (or replace) the automations in automations.yaml
-	$(WITH_API) $(BIN)/python -m flows.automations
+automations: $(STAMP)  ## create (or replace) the automations in automations.yaml; ALERT_BLOCK=slug/name adds the failures alert
+	$(WITH_API) $(BIN)/python -m flows.automations $(if $(ALERT_BLOCK),--alert-block $(ALERT_BLOCK)) \
+		$(if $(ALERT_THRESHOLD),--alert-threshold $(ALERT_THRESHOLD)) $(if $(ALERT_WITHIN),--alert-within $(ALERT_WITHIN))
+
+budget: $(STAMP)  ## a spend budget of LIMIT new paid generations per rolling day (workers: AIMLAPI_BUDGET=aimlapi-daily-budget)
+	$(WITH_API) $(BIN)/python -m flows.automations --budget $(LIMIT)
 
 worker: $(STAMP)  ## a process worker for the aimlapi-process pool (run it in this checkout); WORKER_LIMIT=N caps its runs
 	$(WITH_API) PREFECT_FLOWS_HEARTBEAT_FREQUENCY="$${PREFECT_FLOWS_HEARTBEAT_FREQUENCY:-30}" \

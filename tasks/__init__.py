@@ -1,5 +1,6 @@
 """Prefect tasks of prefect-aimlapi."""
 
+from ._budget import BUDGET_ENV, BudgetExceededError, ensure_budget
 from ._cache import SUBMIT_CACHE
 from ._locks import LOCKS_ENV, FlockLockManager, submission_locks
 from ._reporting import best_effort
@@ -12,11 +13,14 @@ from .video import (
 )
 
 __all__ = [
+    "BUDGET_ENV",
     "LOCKS_ENV",
     "SUBMIT_CACHE",
+    "BudgetExceededError",
     "FlockLockManager",
     "best_effort",
     "download_video",
+    "ensure_budget",
     "download_video_as_asset",
     "record_assets",
     "submission_locks",

@@ -27,6 +27,7 @@ from aimlapi_client import (
     typical_seconds,
 )
 
+from ._budget import spend_from_budget
 from ._cache import SUBMIT_CACHE
 from ._reporting import best_effort
 
@@ -68,13 +69,15 @@ async def submit_video(request: RequestBase, client: VideoClient) -> Generation:
 
     The result is persisted and cached on the request and the account (for 24
     hours), so a re-run or retry of the flow with the same request resumes this
-    generation instead of paying again. Call
+    generation instead of paying again. A new submission first takes a slot of the
+    spend budget `AIMLAPI_BUDGET` names, if any (`BudgetExceededError` when spent). Call
     `submit_video.with_options(refresh_cache=True)` to force a new generation.
 
     Args:
         request: The validated request, e.g. from `aimlapi_client.build_request`.
         client: An open client.
     """
+    await spend_from_budget()  # AIMLAPI_BUDGET: only new paid submissions reach this line
     generation = await client.submit(request)
     get_run_logger().info("Submitted %s as generation %s", request.model, generation.id)
     return generation
