@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
 import socket
 import time
@@ -12,6 +14,9 @@ from typing import Any
 
 from prefect import Task, get_run_logger, tags
 from prefect.artifacts import acreate_markdown_artifact
+from prefect.blocks.core import Block
+from prefect.exceptions import ObjectNotFound
+from prefect.filesystems import WritableFileSystem
 from prefect.locking.protocol import LockManager
 from pydantic import BaseModel, ConfigDict
 
@@ -38,6 +43,7 @@ __all__ = [
     "GenerationResult",
     "check_writable",
     "finish_generation",
+    "load_output_storage",
     "merge_options",
     "request_for",
     "run_generation",
@@ -78,6 +84,8 @@ class GenerationResult(BaseModel):
     """Wall-clock seconds from submission (or from the start of collecting) to the file on disk."""
     credits_used: float | None = None
     """Credits the API reported for the generation, where it reports them."""
+    storage_uri: str | None = None
+    """Where a copy was stored, when the flow was given `output_storage`."""
 
 
 def merge_options(fields: dict[str, Any], options: dict[str, Any] | None) -> dict[str, Any]:
@@ -205,6 +213,38 @@ def failed_details(exc: BaseException) -> dict[str, Any]:
     return {"error": f"{type(exc).__name__}: {exc}", "final": isinstance(exc, GenerationFailedError)}
 
 
+async def load_output_storage(name: str | None) -> WritableFileSystem | None:
+    """The storage block `name` names (`block-type-slug/block-name`), loaded before paying.
+
+    Raises:
+        RequestValidationError: No such block, or it is not a writable file system.
+    """
+    if not name:
+        return None
+    try:
+        block = await Block.aload(name)
+    except (ValueError, ObjectNotFound) as exc:
+        raise RequestValidationError(
+            f"output_storage {name!r}: no such block ({exc}); give `block-type-slug/block-name`, "
+            "e.g. `local-file-system/archive` or `s3-bucket/videos`"
+        ) from None
+    if not isinstance(block, WritableFileSystem) and not hasattr(block, "write_path"):
+        raise RequestValidationError(f"output_storage {name!r} is a {type(block).__name__}, not a file system")
+    return block  # type: ignore[return-value]
+
+
+async def store_result(storage: WritableFileSystem, result: GenerationResult) -> GenerationResult:
+    """Copy the result's file into `storage` under its file name; the result with its URI."""
+    path = Path(result.path)
+    content = await asyncio.to_thread(path.read_bytes)
+    write = getattr(storage, "awrite_path", None) or storage.write_path
+    written = write(path.name, content)
+    if inspect.isawaitable(written):
+        written = await written
+    where = str(written or path.name)
+    return result.model_copy(update={"storage_uri": where if "://" in where else Path(where).resolve().as_uri()})
+
+
 async def finish_generation(
     info: GenerationInfo,
     client: VideoClient,
@@ -216,11 +256,13 @@ async def finish_generation(
     learn: bool = False,
     parameters: dict[str, Any] | None = None,
     known: Generation | None = None,
+    storage: WritableFileSystem | None = None,
 ) -> GenerationResult:
     """Wait for a paid generation, download it, write the artifact, emit the events.
 
     Args:
         known: The generation as submitted; if already finished, no poll is made.
+        storage: A file system block to store a copy in (`load_output_storage`).
         priors: Generation times observed so far, the poll schedule's prior.
         learn: Record this generation's time in `priors` (it was just submitted).
         parameters: The request's fields, shown in the artifact (None when collecting by id).
@@ -241,10 +283,12 @@ async def finish_generation(
             path = result_path(generation, info.output_dir, spec.extension)
             download = download_video_as_asset(path, f"{info.model}: {info.prompt or ''}")
             downloaded = await download(generation, client, info.output_dir, spec.extension)
+        result = result_of(info, generation, downloaded, started)
+        if storage is not None:
+            result = await store_result(storage, result)
     except Exception as exc:
         emit_generation_event("failed", info, **failed_details(exc))
         raise
-    result = result_of(info, generation, downloaded, started)
     logger = get_run_logger()
     await best_effort(
         acreate_markdown_artifact(
@@ -255,8 +299,13 @@ async def finish_generation(
         "writing the result artifact",
         logger,
     )
-    emit_generation_event("completed", info, path=result.path, host=result.host, url=result.url, bytes=result.bytes)
-    logger.info("%s ready: %s", info.media.capitalize(), result.path)
+    emit_generation_event(
+        "completed", info, path=result.path, host=result.host, url=result.url, bytes=result.bytes,
+        storage_uri=result.storage_uri,
+    )  # fmt: skip
+    logger.info(
+        "%s ready: %s%s", info.media.capitalize(), result.path, f" and {result.storage_uri}" * bool(result.storage_uri)
+    )
     return result
 
 
@@ -268,9 +317,11 @@ async def run_generation(
     deadline_s: float,
     refresh: bool,
     expected_s: float | None,
+    output_storage: str | None = None,
 ) -> GenerationResult:
     """The body of the single-generation flows: check, connect, submit, finish."""
     check_writable(output_dir)
+    storage = await load_output_storage(output_storage)  # a wrong block name fails before paying
     resolved = await resolve_credentials(credentials)
     async with resolved.get_client() as client:
         client.request_body(request)  # a field the route lacks fails here, before paying
@@ -280,7 +331,7 @@ async def run_generation(
         try:
             return await finish_generation(
                 info, client, deadline_s=deadline_s, expected_s=expected_s, started=started,
-                priors=priors, learn=not resumed, parameters=request.to_api(), known=generation,
+                priors=priors, learn=not resumed, parameters=request.to_api(), known=generation, storage=storage,
             )  # fmt: skip
         finally:
             await save_priors(priors, get_run_logger())
@@ -292,7 +343,8 @@ def _summary(media: Media, result: GenerationResult, parameters: dict[str, Any] 
         f"# {media.capitalize()} generated\n\n**Prompt:** {result.prompt or '(none)'}\n\n"
         f"- {media.capitalize()}: [{result.url}]({result.url})\n- File: `{result.path}` on `{result.host}` "
         f"({result.bytes:,} bytes, sha256 `{result.sha256[:16]}…`)\n"
-        f"- Generation id: `{result.generation_id}`\n- Took {result.seconds:.1f} s{credits}\n"
+        + (f"- Stored: `{result.storage_uri}`\n" if result.storage_uri else "")
+        + f"- Generation id: `{result.generation_id}`\n- Took {result.seconds:.1f} s{credits}\n"
     )
     if parameters:
         rows = "\n".join(f"| `{name}` | {_shown(value)} |" for name, value in parameters.items() if name != "prompt")

@@ -36,6 +36,7 @@ async def generate_audio(
     seed: int | None = None,
     options: dict[str, Any] | None = None,
     output_dir: str = "audio",
+    output_storage: str | None = None,
     credentials: AimlApiCredentials | str | None = None,
     deadline_s: float = DEFAULT_DEADLINE_S,
     expected_s: float | None = None,
@@ -55,6 +56,9 @@ async def generate_audio(
         options: Other fields of the model, e.g. `{"seconds_total": 20}` for
             Stable Audio or `{"reference_audio_url": "https://..."}` for minimax-music.
         output_dir: Directory for the downloaded file.
+        output_storage: A file system block to keep a copy in, as
+            `block-type-slug/block-name` (e.g. `s3-bucket/videos`,
+            `local-file-system/archive`); the result gives its `storage_uri`.
         credentials: An `AimlApiCredentials` block, a saved block's name, or None
             for `AIMLAPI_API_KEY` / `AIMLAPI_BASE_URL`.
         deadline_s: Wall-clock seconds to wait for the generation.
@@ -74,4 +78,5 @@ async def generate_audio(
         deadline_s=deadline_s,
         refresh=refresh,
         expected_s=expected_s,
+        output_storage=output_storage,
     )

@@ -243,3 +243,20 @@ async def test_a_local_image_is_sent_inline_and_kept_out_of_the_artifact(aimlapi
         )
     (artifact,) = artifacts
     assert "data:image/png;base64,... (4,120 bytes)" in artifact.data and sent[30:90] not in artifact.data
+
+
+async def test_a_storage_block_keeps_a_copy_and_the_result_says_where(aimlapi_sim, aimlapi_credentials, tmp_path):
+    from prefect.filesystems import LocalFileSystem
+
+    archive = tmp_path / "archive"
+    await LocalFileSystem(basepath=str(archive)).save("video-archive", overwrite=True)
+    options = dict(prompt="A kite for the archive", credentials=aimlapi_credentials, output_dir=str(tmp_path / "out"))
+    with pytest.raises(RequestValidationError, match="output_storage 'local-file-system/nope': no such block"):
+        await generate_video(output_storage="local-file-system/nope", **options)
+    assert aimlapi_sim.ledger.of("api") == []  # a wrong block fails before paying
+
+    result = await generate_video(output_storage="local-file-system/video-archive", **options)
+    stored = archive / Path(result.path).name
+    assert result.storage_uri == stored.resolve().as_uri() and stored.read_bytes() == SAMPLE_VIDEO
+    (completed,) = await read_events("aimlapi.video.completed", f"aimlapi.generation.{result.generation_id}", 1)
+    assert completed.payload["storage_uri"] == result.storage_uri
