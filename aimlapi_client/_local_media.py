@@ -51,23 +51,51 @@ BASE64_IMAGES: dict[str, ImageLimits] = {
 IMAGE_FIELDS = frozenset({"image_url", "tail_image_url", "last_image_url", "first_frame_image"})
 
 
-def inline_local_files(model: str, options: dict[str, Any]) -> dict[str, Any]:
+def inline_local_files(model: str, options: dict[str, Any], uri_fields: frozenset[str]) -> dict[str, Any]:
     """`options` with every local image (an existing path, or a `file://` URI) in an
     image field replaced by a base64 data URI.
 
+    Args:
+        model: The model id.
+        options: The request's fields.
+        uri_fields: The fields the model's schema types as URIs; a local file in any
+            other of them, or a `file://` URI nested in an object, needs a public URL.
+
     Raises:
-        RequestValidationError: The model does not take base64 (a public URL is
-            needed), or the file is missing, of the wrong type, or outside the
-            model's documented limits.
+        RequestValidationError: The model does not take base64 for that field (a
+            public URL is needed), or the file is missing, of the wrong type, or
+            outside the model's documented limits.
     """
-    return {name: _inline(model, name, value) if name in IMAGE_FIELDS else value for name, value in options.items()}
+    return {
+        name: _inline(model, name, value) if name in uri_fields else _refuse_nested(model, name, value)
+        for name, value in options.items()
+    }
 
 
 def _inline(model: str, field: str, value: Any) -> Any:
     if isinstance(value, list):
         return [_inline(model, field, item) for item in value]
     path = _local_path(value) if isinstance(value, str) else None
-    return value if path is None else _data_uri(model, field, path)
+    if path is None:
+        return value
+    if field not in IMAGE_FIELDS or model not in BASE64_IMAGES:
+        raise RequestValidationError(
+            f"{model}: {field} is a local file ({path}), but this model's docs take only a public URL "
+            "there; upload the file and pass its https:// URL"
+        )
+    return _data_uri(model, field, path)
+
+
+def _refuse_nested(model: str, field: str, value: Any) -> Any:
+    """Objects and lists (e.g. Luma's keyframes) may hold URLs too: no local files there."""
+    nested = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for item in nested:
+        if isinstance(item, str) and item.startswith("file://"):
+            raise RequestValidationError(
+                f"{model}: {field} holds a local file ({item}); this model's docs take only a public URL there"
+            )
+        _refuse_nested(model, field, item)
+    return value
 
 
 def _local_path(value: str) -> Path | None:
@@ -81,12 +109,7 @@ def _local_path(value: str) -> Path | None:
 
 
 def _data_uri(model: str, field: str, path: Path) -> str:
-    limits = BASE64_IMAGES.get(model)
-    if limits is None:
-        raise RequestValidationError(
-            f"{model}: {field} is a local file ({path}), but this model's docs take only a public URL; "
-            "upload the image and pass its https:// URL"
-        )
+    limits = BASE64_IMAGES[model]
     try:
         content = path.read_bytes()
     except OSError as exc:

@@ -106,6 +106,17 @@ class ModelSpec:
         return request_model(self.id, dict(self.schema), list(self.required))
 
     @property
+    def uri_fields(self) -> frozenset[str]:
+        """The fields media inputs go in: typed as URIs by the schema, or named so (`*_url`, `*_urls`)."""
+        return frozenset(
+            name
+            for name, field_schema in self.schema.items()
+            if name.endswith(("_url", "_urls"))
+            or "uri" in (field_schema.get("format"), field_schema.get("items", {}).get("format"))
+            or any(option.get("format") == "uri" for option in field_schema.get("anyOf", []))
+        )
+
+    @property
     def fields(self) -> list[str]:
         """The request fields a user can set."""
         return list(self.schema)
@@ -312,7 +323,7 @@ def build_request(
     if allow_unlisted_model and not listed:
         return _unlisted_request(model, media, values, log or logger)
     spec = CATALOG[_ALIASES.get(model, model)] if listed else _refuse(model)
-    values = inline_local_files(spec.id, values)
+    values = inline_local_files(spec.id, values, spec.uri_fields)
     try:
         request = spec.request_type(model=spec.id, **values)
     except ValidationError as exc:

@@ -77,3 +77,14 @@ def test_a_missing_file_uri_and_a_path_that_is_no_file(tmp_path):
         build_request("video-01", prompt="x", image_url=(tmp_path / "gone.png").as_uri())
     with pytest.raises(RequestValidationError, match="must be an http\\(s\\) URL or a data: URI"):
         build_request("video-01", prompt="x", image_url="images/not-here.png")
+
+
+def test_local_audio_video_and_nested_files_need_a_public_url(image, tmp_path):
+    voice = image(b"ID3" + b"\0" * 64, "voice.mp3")
+    with pytest.raises(RequestValidationError, match="klingai/avatar-pro: audio_url is a local file .*public URL"):
+        build_request("klingai/avatar-pro", image_url="https://example.com/a.png", audio_url=str(voice))
+    keyframes = {"frame0": {"type": "image", "url": (tmp_path / "k.png").as_uri()}}
+    with pytest.raises(RequestValidationError, match="luma/ray-2: keyframes holds a local file"):
+        build_request("luma/ray-2", prompt="x", keyframes=keyframes)
+    # a prompt that happens to name a file is a prompt
+    assert build_request("google/veo3", prompt=str(voice)).to_api()["prompt"] == str(voice)
