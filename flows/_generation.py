@@ -33,7 +33,15 @@ from aimlapi_client import (
     result_path,
 )
 from blocks import AimlApiCredentials, resolve_credentials
-from tasks import SUBMIT_CACHE, best_effort, download_video_as_asset, submission_locks, submit_video, wait_for_video
+from tasks import (
+    SUBMIT_CACHE,
+    best_effort,
+    download_video_as_asset,
+    submission_locks,
+    submit_cached,
+    submit_video,
+    wait_for_video,
+)
 
 from ._events import GenerationInfo, Media, emit_generation_event, emit_unsubmitted_failure
 from ._naming import slugify
@@ -155,9 +163,13 @@ def media_of(model: str) -> Media:
 
 
 async def submit_generation(
-    request: RequestBase, client: VideoClient, *, output_dir: str, refresh: bool
+    request: RequestBase, client: VideoClient, *, output_dir: str, refresh: bool, inline: bool = False
 ) -> tuple[Generation, GenerationInfo, bool]:
     """Submit through the cached `submit_video` task and emit `submitted`.
+
+    Args:
+        inline: Submit with the task's cache and lock but without a task run of its
+            own (`submit_cached`): for batches, where task runs are most of the cost.
 
     Returns:
         The generation, what identifies it, and whether it was resumed from the
@@ -170,14 +182,17 @@ async def submit_generation(
     spec = get_model(request.model)
     prompt = getattr(request, "prompt", None)
     try:
-        with tags("aimlapi", request.model, spec.vendor):
-            submit = _submit_task(submission_locks(), refresh)  # AIMLAPI_LOCKS, read as the run goes
-            state = await submit(request, client, return_state=True)  # type: ignore[misc]  # a State
-        generation: Generation = await state.aresult()
+        locks = submission_locks()  # AIMLAPI_LOCKS, read as the run goes
+        if inline:
+            generation, resumed = await submit_cached(request, client, locks=locks, refresh=refresh)
+        else:
+            with tags("aimlapi", request.model, spec.vendor):
+                state = await _submit_task(locks, refresh)(request, client, return_state=True)  # type: ignore[misc]
+            generation = await state.aresult()
+            resumed = state.name == "Cached"
     except Exception as exc:
         emit_unsubmitted_failure(media_of(request.model), request.model, prompt, exc)
         raise
-    resumed = state.name == "Cached"
     info = GenerationInfo.of(
         generation.id,
         media=media_of(request.model),

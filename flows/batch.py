@@ -202,7 +202,7 @@ async def generate_videos(
                 submitted_at = time.monotonic()
                 try:
                     generation, info, resumed = await submit_generation(
-                        item.request, client, output_dir=output_dir, refresh=refresh
+                        item.request, client, output_dir=output_dir, refresh=refresh, inline=True
                     )
                 except SubmissionUnknownError:
                     item.maybe_billed = True

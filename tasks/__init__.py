@@ -8,6 +8,7 @@ from .video import (
     download_video,
     download_video_as_asset,
     record_assets,
+    submit_cached,
     submit_video,
     wait_for_video,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "download_video_as_asset",
     "record_assets",
     "submission_locks",
+    "submit_cached",
     "submit_video",
     "wait_for_video",
 ]

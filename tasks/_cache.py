@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
 from typing import Any
 
 from prefect.cache_policies import CacheKeyFnPolicy
@@ -13,10 +14,18 @@ from aimlapi_client import RequestBase, VideoClient
 
 from ._locks import local_locks
 
-__all__ = ["SUBMIT_CACHE", "submit_cache_key"]
+__all__ = ["SUBMIT_CACHE", "SUBMIT_CACHE_EXPIRATION", "submission_key", "submit_cache_key"]
+
+
+SUBMIT_CACHE_EXPIRATION = timedelta(hours=24)
 
 
 def submit_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    """The cache policy's key function: `submission_key` of the task's parameters."""
+    return submission_key(parameters["request"], parameters["client"])
+
+
+def submission_key(request: RequestBase, client: VideoClient) -> str:
     """Key a submission by what is paid for: the request, the API it goes to, the account.
 
     The account enters as `VideoClient.account_fingerprint`, a one-way HMAC of the
@@ -24,8 +33,6 @@ def submit_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str
     itself never reaches the cache. The URL is part of it, so a generation made on
     the emulator is never reused against the real API.
     """
-    request: RequestBase = parameters["request"]
-    client: VideoClient = parameters["client"]
     route, body = client.request_body(request)
     material = json.dumps(
         {"url": client.base_url + route, "body": body, "account": client.account_fingerprint}, sort_keys=True

@@ -7,7 +7,7 @@ its task runs (`async with credentials.get_client() as client: ...`).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,9 @@ from prefect import Task, get_run_logger, task
 from prefect.artifacts import acreate_progress_artifact, aupdate_progress_artifact
 from prefect.assets import Asset, AssetProperties, materialize
 from prefect.cache_policies import NO_CACHE
+from prefect.locking.protocol import LockManager
+from prefect.results import get_result_store
+from prefect.transactions import IsolationLevel, atransaction
 
 from aimlapi_client import (
     DEFAULT_DEADLINE_S,
@@ -28,13 +31,14 @@ from aimlapi_client import (
 )
 
 from ._budget import spend_from_budget
-from ._cache import SUBMIT_CACHE
+from ._cache import SUBMIT_CACHE, SUBMIT_CACHE_EXPIRATION, submission_key
 from ._reporting import best_effort
 
 __all__ = [
     "download_video",
     "download_video_as_asset",
     "record_assets",
+    "submit_cached",
     "submit_video",
     "wait_for_video",
 ]
@@ -56,7 +60,7 @@ async def _retry_if_transient(task, task_run, state) -> bool:  # noqa: ANN001 - 
     name="submit-video",
     task_run_name="submit-video/{request.model}",
     cache_policy=SUBMIT_CACHE,
-    cache_expiration=timedelta(hours=24),
+    cache_expiration=SUBMIT_CACHE_EXPIRATION,
     persist_result=True,
     result_serializer="json",
     retries=2,
@@ -81,6 +85,35 @@ async def submit_video(request: RequestBase, client: VideoClient) -> Generation:
     generation = await client.submit(request)
     get_run_logger().info("Submitted %s as generation %s", request.model, generation.id)
     return generation
+
+
+async def submit_cached(
+    request: RequestBase, client: VideoClient, *, locks: LockManager, refresh: bool = False
+) -> tuple[Generation, bool]:
+    """`submit_video`'s cached, locked submission without a task run of its own.
+
+    The same cache key, result storage, serializer, expiration and lock as the task
+    (a generation submitted here resumes in `submit_video`, and the other way round),
+    for batches, where a task run per item is most of the fixed cost.
+
+    Returns:
+        The generation, and whether it was resumed from the cache (nothing paid).
+    """
+    task = submit_video.with_options(cache_policy=SUBMIT_CACHE.configure(lock_manager=locks))
+    store = await get_result_store().aupdate_for_task(task)
+    key = submission_key(request, client)
+    async with atransaction(
+        key=key, store=store, overwrite=refresh, isolation_level=IsolationLevel.SERIALIZABLE
+    ) as txn:
+        if txn.is_committed():
+            record = await txn.read()
+            if record is not None:
+                return record.result, True
+        await spend_from_budget()
+        generation = await client.submit(request)
+        expiration = datetime.now(UTC) + SUBMIT_CACHE_EXPIRATION
+        txn.stage(store.create_result_record(generation, key=key, expiration=expiration))  # type: ignore[arg-type]
+    return generation, False
 
 
 # Never cached: a status is only true at the moment it is read.

@@ -228,3 +228,18 @@ async def test_a_failure_outside_the_generation_settles_its_item_and_spares_the_
     # all downloaded after the failure through the same, still open client.
     assert len(summary.succeeded) == 3 and summary.new_submissions == 3 and summary.not_submitted == []
     assert len(aimlapi_sim.ledger.accepted) == 3
+
+
+async def test_batches_and_single_runs_share_one_submission_cache(aimlapi_sim, aimlapi_credentials, tmp_path):
+    """A batch submits without a task run per item, on the same cache as `submit_video`."""
+    from flows import generate_video
+
+    common = dict(credentials=aimlapi_credentials, output_dir=str(tmp_path), expected_s=0.5)
+    batch = await generate_videos(items=[{"model": "google/veo3", "prompt": "Batch first", "seed": 3}], **common)
+    single = await generate_video(prompt="Batch first", seed=3, **common)
+    assert single.generation_id == batch.succeeded[0].generation_id
+
+    alone = await generate_video(prompt="Single first", **common)
+    again = await generate_videos(items=[{"model": "google/veo3", "prompt": "Single first"}], **common)
+    assert again.succeeded[0].generation_id == alone.generation_id and again.new_submissions == 0
+    assert len(aimlapi_sim.ledger.accepted) == 2
