@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import os
 import socket
 import time
@@ -14,8 +12,6 @@ from typing import Any
 
 from prefect import Task, get_run_logger, tags
 from prefect.artifacts import acreate_markdown_artifact
-from prefect.blocks.core import Block
-from prefect.exceptions import ObjectNotFound
 from prefect.filesystems import WritableFileSystem
 from prefect.locking.protocol import LockManager
 from pydantic import BaseModel, ConfigDict
@@ -37,6 +33,8 @@ from tasks import (
     SUBMIT_CACHE,
     best_effort,
     download_video_as_asset,
+    load_output_storage,
+    store_copy,
     submission_locks,
     submit_cached,
     submit_video,
@@ -51,7 +49,6 @@ __all__ = [
     "GenerationResult",
     "check_writable",
     "finish_generation",
-    "load_output_storage",
     "merge_options",
     "request_for",
     "run_generation",
@@ -228,38 +225,6 @@ def failed_details(exc: BaseException) -> dict[str, Any]:
     return {"error": f"{type(exc).__name__}: {exc}", "final": isinstance(exc, GenerationFailedError)}
 
 
-async def load_output_storage(name: str | None) -> WritableFileSystem | None:
-    """The storage block `name` names (`block-type-slug/block-name`), loaded before paying.
-
-    Raises:
-        RequestValidationError: No such block, or it is not a writable file system.
-    """
-    if not name:
-        return None
-    try:
-        block = await Block.aload(name)
-    except (ValueError, ObjectNotFound) as exc:
-        raise RequestValidationError(
-            f"output_storage {name!r}: no such block ({exc}); give `block-type-slug/block-name`, "
-            "e.g. `local-file-system/archive` or `s3-bucket/videos`"
-        ) from None
-    if not isinstance(block, WritableFileSystem) and not hasattr(block, "write_path"):
-        raise RequestValidationError(f"output_storage {name!r} is a {type(block).__name__}, not a file system")
-    return block  # type: ignore[return-value]
-
-
-async def store_result(storage: WritableFileSystem, result: GenerationResult) -> GenerationResult:
-    """Copy the result's file into `storage` under its file name; the result with its URI."""
-    path = Path(result.path)
-    content = await asyncio.to_thread(path.read_bytes)
-    write = getattr(storage, "awrite_path", None) or storage.write_path
-    written = write(path.name, content)
-    if inspect.isawaitable(written):
-        written = await written
-    where = str(written or path.name)
-    return result.model_copy(update={"storage_uri": where if "://" in where else Path(where).resolve().as_uri()})
-
-
 async def finish_generation(
     info: GenerationInfo,
     client: VideoClient,
@@ -300,7 +265,8 @@ async def finish_generation(
             downloaded = await download(generation, client, info.output_dir, spec.extension)
         result = result_of(info, generation, downloaded, started)
         if storage is not None:
-            result = await store_result(storage, result)
+            uri = await store_copy(storage, result.path, result.sha256, f"{info.model}: {info.prompt or ''}")
+            result = result.model_copy(update={"storage_uri": uri})
     except Exception as exc:
         emit_generation_event("failed", info, **failed_details(exc))
         raise
@@ -332,7 +298,7 @@ async def run_generation(
     deadline_s: float,
     refresh: bool,
     expected_s: float | None,
-    output_storage: str | None = None,
+    output_storage: WritableFileSystem | str | None = None,
 ) -> GenerationResult:
     """The body of the single-generation flows: check, connect, submit, finish."""
     check_writable(output_dir)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import flow
+from prefect.filesystems import WritableFileSystem
 from prefect.runtime import flow_run
 
 from aimlapi_client import DEFAULT_DEADLINE_S
@@ -36,7 +37,7 @@ async def generate_audio(
     seed: int | None = None,
     options: dict[str, Any] | None = None,
     output_dir: str = "audio",
-    output_storage: str | None = None,
+    output_storage: WritableFileSystem | str | None = None,
     credentials: AimlApiCredentials | str | None = None,
     deadline_s: float = DEFAULT_DEADLINE_S,
     expected_s: float | None = None,
@@ -56,9 +57,9 @@ async def generate_audio(
         options: Other fields of the model, e.g. `{"seconds_total": 20}` for
             Stable Audio or `{"reference_audio_url": "https://..."}` for minimax-music.
         output_dir: Directory for the downloaded file.
-        output_storage: A file system block to keep a copy in, as
-            `block-type-slug/block-name` (e.g. `s3-bucket/videos`,
-            `local-file-system/archive`); the result gives its `storage_uri`.
+        output_storage: A file system block to keep a verified copy in (a block, or
+            its saved name as `block-type-slug/block-name`, e.g. `s3-bucket/videos`
+            or `remote-file-system/archive`); the result gives its `storage_uri`.
         credentials: An `AimlApiCredentials` block, a saved block's name, or None
             for `AIMLAPI_API_KEY` / `AIMLAPI_BASE_URL`.
         deadline_s: Wall-clock seconds to wait for the generation.

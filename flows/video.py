@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import flow
+from prefect.filesystems import WritableFileSystem
 from prefect.runtime import flow_run
 
 from aimlapi_client import DEFAULT_DEADLINE_S
@@ -44,7 +45,7 @@ async def generate_video(
     resolution: Resolution = None,
     options: dict[str, Any] | None = None,
     output_dir: str = "videos",
-    output_storage: str | None = None,
+    output_storage: WritableFileSystem | str | None = None,
     credentials: AimlApiCredentials | str | None = None,
     deadline_s: float = DEFAULT_DEADLINE_S,
     expected_s: float | None = None,
@@ -75,9 +76,9 @@ async def generate_video(
         options: Other fields of the model, e.g. `{"cfg_scale": 0.5}` for Kling or
             `{"effect_scene": "hug"}` for Kling effects.
         output_dir: Directory for the downloaded file.
-        output_storage: A file system block to keep a copy in, as
-            `block-type-slug/block-name` (e.g. `s3-bucket/videos`,
-            `local-file-system/archive`); the result gives its `storage_uri`.
+        output_storage: A file system block to keep a verified copy in (a block, or
+            its saved name as `block-type-slug/block-name`, e.g. `s3-bucket/videos`
+            or `remote-file-system/archive`); the result gives its `storage_uri`.
         credentials: An `AimlApiCredentials` block or a saved block's name; if unset,
             `AIMLAPI_API_KEY` and `AIMLAPI_BASE_URL` are read from the environment.
         deadline_s: Wall-clock seconds to wait for the generation.

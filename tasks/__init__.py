@@ -4,6 +4,7 @@ from ._budget import BUDGET_ENV, BudgetExceededError, ensure_budget
 from ._cache import SUBMIT_CACHE
 from ._locks import LOCKS_ENV, FlockLockManager, submission_locks
 from ._reporting import best_effort
+from ._storage import load_output_storage, store_copy
 from .video import (
     download_video,
     download_video_as_asset,
@@ -23,7 +24,9 @@ __all__ = [
     "download_video",
     "ensure_budget",
     "download_video_as_asset",
+    "load_output_storage",
     "record_assets",
+    "store_copy",
     "submission_locks",
     "submit_cached",
     "submit_video",

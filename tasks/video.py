@@ -210,12 +210,10 @@ async def download_video(
 
 
 def _file_asset(path: str | Path, description: str) -> Asset:
-    # The key is the file's absolute file:// URI, so the UI shows which run made which file.
-    path = Path(path)
-    return Asset(
-        key=path.resolve().as_uri(),
-        properties=AssetProperties(name=path.name, description=description[:2500]),
-    )
+    # The key is the file's absolute file:// URI (or a storage URI), so the UI shows which run made which file.
+    key = str(path) if "://" in str(path) else Path(path).resolve().as_uri()
+    name = key.rsplit("/", 1)[-1]
+    return Asset(key=key, properties=AssetProperties(name=name, description=description[:2500]))
 
 
 def download_video_as_asset(path: Path, description: str) -> Task[Any, Any]:
@@ -230,7 +228,7 @@ def download_video_as_asset(path: Path, description: str) -> Task[Any, Any]:
 
 
 async def record_assets(files: dict[str, str]) -> None:
-    """Record files (path -> description) as assets in one task run (for batches)."""
+    """Record files (path or URI -> description) as assets in one task run."""
     if not files:
         return
     assets = [_file_asset(path, description) for path, description in files.items()]
