@@ -93,11 +93,6 @@ class ModelSpec:
     unlisted: bool = False
     """Not in the catalogue: sent unchecked, by the caller's explicit choice."""
 
-    @property
-    def provider(self) -> str:
-        """The legacy route's provider slug; `audio` for music, empty where there is none."""
-        return "audio" if self.kind == "music" else (self.legacy.provider if self.legacy else "")
-
     @cached_property
     def request_type(self) -> type[RequestBase]:
         """The pydantic model that validates this model's requests."""
