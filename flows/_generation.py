@@ -6,14 +6,12 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from prefect import Task, get_run_logger, tags
+from prefect import get_run_logger, tags
 from prefect.artifacts import acreate_markdown_artifact
 from prefect.filesystems import WritableFileSystem
-from prefect.locking.protocol import LockManager
 from pydantic import BaseModel, ConfigDict
 
 from aimlapi_client import (
@@ -30,14 +28,13 @@ from aimlapi_client import (
 )
 from blocks import AimlApiCredentials, resolve_credentials
 from tasks import (
-    SUBMIT_CACHE,
     best_effort,
     download_video_as_asset,
     load_output_storage,
     store_copy,
     submission_locks,
     submit_cached,
-    submit_video,
+    submit_task_for,
     wait_for_video,
 )
 
@@ -54,20 +51,6 @@ __all__ = [
     "run_generation",
     "submit_generation",
 ]
-
-
-SubmitTask = Task[[RequestBase, VideoClient], Coroutine[Any, Any, Generation]]
-_submit_tasks: dict[tuple[int, bool], SubmitTask] = {}  # lock managers live as long as the process
-
-
-def _submit_task(locks: LockManager, refresh: bool) -> SubmitTask:
-    """`submit_video` with this run's lock manager; built once per manager (building a
-    Task costs an inspect.getsource of its function)."""
-    key = (id(locks), refresh)
-    if key not in _submit_tasks:
-        policy = SUBMIT_CACHE.configure(lock_manager=locks)
-        _submit_tasks[key] = submit_video.with_options(cache_policy=policy, refresh_cache=refresh)
-    return _submit_tasks[key]
 
 
 class GenerationResult(BaseModel):
@@ -184,7 +167,7 @@ async def submit_generation(
             generation, resumed = await submit_cached(request, client, locks=locks, refresh=refresh)
         else:
             with tags("aimlapi", request.model, spec.vendor):
-                state = await _submit_task(locks, refresh)(request, client, return_state=True)  # type: ignore[misc]
+                state = await submit_task_for(locks, refresh)(request, client, return_state=True)  # type: ignore[misc]
             generation = await state.aresult()
             resumed = state.name == "Cached"
     except Exception as exc:

@@ -10,6 +10,7 @@ from .video import (
     download_video_as_asset,
     record_assets,
     submit_cached,
+    submit_task_for,
     submit_video,
     wait_for_video,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "store_copy",
     "submission_locks",
     "submit_cached",
+    "submit_task_for",
     "submit_video",
     "wait_for_video",
 ]

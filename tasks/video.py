@@ -7,6 +7,7 @@ its task runs (`async with credentials.get_client() as client: ...`).
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ __all__ = [
     "download_video_as_asset",
     "record_assets",
     "submit_cached",
+    "submit_task_for",
     "submit_video",
     "wait_for_video",
 ]
@@ -87,6 +89,20 @@ async def submit_video(request: RequestBase, client: VideoClient) -> Generation:
     return generation
 
 
+SubmitTask = Task[[RequestBase, VideoClient], Coroutine[Any, Any, Generation]]
+_submit_tasks: dict[tuple[int, bool], SubmitTask] = {}  # lock managers live as long as the process
+
+
+def submit_task_for(locks: LockManager, refresh: bool = False) -> SubmitTask:
+    """`submit_video` with this lock manager; built once per manager (building a Task
+    costs an inspect.getsource of its function)."""
+    key = (id(locks), refresh)
+    if key not in _submit_tasks:
+        policy = SUBMIT_CACHE.configure(lock_manager=locks)
+        _submit_tasks[key] = submit_video.with_options(cache_policy=policy, refresh_cache=refresh)
+    return _submit_tasks[key]
+
+
 async def submit_cached(
     request: RequestBase, client: VideoClient, *, locks: LockManager, refresh: bool = False
 ) -> tuple[Generation, bool]:
@@ -99,8 +115,7 @@ async def submit_cached(
     Returns:
         The generation, and whether it was resumed from the cache (nothing paid).
     """
-    task = submit_video.with_options(cache_policy=SUBMIT_CACHE.configure(lock_manager=locks))
-    store = await get_result_store().aupdate_for_task(task)
+    store = await get_result_store().aupdate_for_task(submit_task_for(locks))
     key = submission_key(request, client)
     async with atransaction(
         key=key, store=store, overwrite=refresh, isolation_level=IsolationLevel.SERIALIZABLE
