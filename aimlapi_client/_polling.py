@@ -129,6 +129,7 @@ async def wait_for_generation(
     on_poll: OnPoll | None = None,
     on_complete: Callable[[float], None] | None = None,
     long_poll_s: float | None = None,
+    elapsed_s: float | None = None,
     not_found_grace_s: float = 30.0,
     max_unreadable: int = 5,
     log: logging.Logger | logging.LoggerAdapter[logging.Logger] = logger,
@@ -137,7 +138,8 @@ async def wait_for_generation(
 ) -> Generation:
     """Poll with `fetch` until the generation completes, fails or the deadline passes.
 
-    The first poll comes after the schedule's first wait. Transient errors, 429s
+    The first poll comes after the schedule's first wait (at once for a wait that
+    starts `elapsed_s` after the submission). Transient errors, 429s
     (honouring Retry-After) and a 404 in the first
     `not_found_grace_s` seconds (the job may not be visible yet) do not end the wait.
     An answer that cannot be read is logged at WARNING; `max_unreadable` of them in
@@ -155,6 +157,10 @@ async def wait_for_generation(
         long_poll_s: How long the server may hold a poll (a long-poll route). A poll
             it held for at least half of that is followed by the next one at once;
             one answered sooner (the server did not hold it) by the schedule's wait.
+        elapsed_s: Seconds since the submission, for a wait that starts later (one
+            process watching what another submitted): the first poll comes at once,
+            the schedule and `on_complete` count from the submission, and a job that
+            is done at the first poll teaches `on_complete` nothing (when it ended is unknown).
         log: Where warnings go.
 
     Returns:
@@ -167,12 +173,12 @@ async def wait_for_generation(
         AimlApiError: A non-transient error (bad key, unknown generation).
     """
     current = (lambda: schedule) if isinstance(schedule, PollSchedule) else schedule
-    started = clock()
-    deadline = started + deadline_s
+    deadline = clock() + deadline_s
+    started = clock() - (elapsed_s or 0.0)
     errors = unreadable = 0
-    last_pending = 0.0  # when the job was last seen unfinished
-    # A job just submitted is not done: the schedule's first wait comes before any poll.
-    await sleep(min(current().next_delay(0.0), deadline_s))
+    last_pending: float | None = None if elapsed_s else 0.0  # when the job was last seen unfinished
+    if elapsed_s is None:  # a job just submitted is not done: the schedule's first wait comes first
+        await sleep(min(current().next_delay(0.0), deadline_s))
     while (remaining := deadline - clock()) > 0:
         poll_started = clock()
         try:
@@ -209,14 +215,14 @@ async def wait_for_generation(
             if on_poll is not None:
                 await _report(on_poll, generation, elapsed, log)
             if finished(generation):
-                if on_complete is not None:
+                if on_complete is not None and last_pending is not None:
                     on_complete((last_pending + elapsed) / 2)
                 return generation
             last_pending = elapsed
             held = long_poll_s is not None and clock() - poll_started >= long_poll_s / 2
             delay = 0.0 if held else current().next_delay(elapsed)
         await sleep(min(delay, max(deadline - clock(), 0.0)))
-    waited = clock() - started
+    waited = clock() - started - (elapsed_s or 0.0)
     raise DeadlineExceededError(
         f"Generation {generation_id} did not finish within {deadline_s:g}s. It is paid for and may "
         f"still complete: {collect_call(generation_id, model)} waits for it and downloads it "

@@ -254,6 +254,7 @@ class VideoClient:
         learn: bool = True,
         log: logging.Logger | logging.LoggerAdapter[logging.Logger] | None = None,
         known: Generation | None = None,
+        elapsed_s: float | None = None,
     ) -> Generation:
         """Poll a generation until it completes; see `wait_for_generation`.
 
@@ -268,6 +269,8 @@ class VideoClient:
             learn: Record this generation's time in `priors` (only true when the
                 wait started at its submission).
             log: Where warnings about the wait go (this module's logger if unset).
+            elapsed_s: Seconds since it was submitted, for a wait that starts later:
+                the first poll comes at once, the schedule counts from the submission.
         """
         if known is not None and finished(known):
             return known
@@ -279,6 +282,7 @@ class VideoClient:
             deadline_s=deadline_s,
             schedule=lambda: PollSchedule(expected_s=typical_seconds(model, expected_s=expected_s, priors=priors)),
             on_poll=on_poll,
+            elapsed_s=elapsed_s,
             on_complete=(lambda seconds: priors.observe(model, seconds)) if priors is not None and learn else None,
             sleep=self._sleep,
             clock=self._clock,

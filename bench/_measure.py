@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests._services import descendants, memory_mb
+
 ROOT = Path(__file__).parents[1]
 
 
@@ -68,21 +70,4 @@ def free_port() -> int:
 
 def tree_peak_rss_mb(pid: int) -> float:
     """Sum of VmHWM (peak RSS) over a process and its descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-        except (OSError, IndexError, ValueError):
-            continue
-    total, todo = 0.0, [pid]
-    while todo:
-        current = todo.pop()
-        todo.extend(children.get(current, []))
-        try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total += int(line.split()[1]) / 1024
-        except OSError:
-            continue
-    return total
+    return sum(memory_mb(process, "VmHWM") for process in [pid, *descendants(pid)])

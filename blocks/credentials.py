@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 import httpx
 from prefect.blocks.abstract import CredentialsBlock
@@ -146,14 +146,20 @@ class AimlApiCredentials(CredentialsBlock):
         )
 
 
-async def resolve_credentials(credentials: AimlApiCredentials | str | None) -> AimlApiCredentials:
+async def resolve_credentials(credentials: AimlApiCredentials | str | dict[str, Any] | None) -> AimlApiCredentials:
     """Turn a flow's `credentials` parameter into a block.
 
     Args:
-        credentials: A block, the name of a saved block, or None for the environment.
+        credentials: A block, the name of a saved block, a block reference as a flow
+            run's parameters store it (`{"$ref": {...}}`), or None for the environment.
     """
     if isinstance(credentials, AimlApiCredentials):
         return credentials
     if isinstance(credentials, str):
         return await AimlApiCredentials.aload(credentials)
+    if isinstance(credentials, dict) and "$ref" in credentials:  # a block as a run's parameters store it
+        block = await AimlApiCredentials.aload_from_ref(credentials["$ref"])
+        if isinstance(block, AimlApiCredentials):
+            return block
+        raise TypeError(f"credentials refer to a {type(block).__name__} block, not AimlApiCredentials")
     return AimlApiCredentials.from_env()

@@ -7,12 +7,14 @@ from .collect import CollectedGeneration, collect_generation, collect_outstandin
 from .publish import publish_video
 from .storyboard import storyboard
 from .video import generate_video
+from .watcher import WatchedRun, watch_suspended
 
 __all__ = [
     "BatchFailure",
     "BatchSummary",
     "CollectedGeneration",
     "GenerationResult",
+    "WatchedRun",
     "collect_generation",
     "collect_outstanding",
     "generate_audio",
@@ -20,4 +22,5 @@ __all__ = [
     "generate_videos",
     "publish_video",
     "storyboard",
+    "watch_suspended",
 ]

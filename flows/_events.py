@@ -2,9 +2,10 @@
 
 Every paid generation emits `aimlapi.<media>.submitted` with all a later run needs to
 collect it (model, route style, API origin, an account fingerprint; never the key),
-then `completed`, `failed` or, when its run is cancelled or crashes, `abandoned`.
-A generation is outstanding while it has a `submitted` event and neither a
-`completed` nor a `failed` one that says the generation itself failed (`final`).
+then `completed`, `failed` or, when its run is cancelled or crashes, `abandoned`
+(and `rendered` in between when the release-mode watcher saw it done). A generation
+is outstanding while it has a `submitted` event and neither a `completed` nor a
+`failed` one that says the generation itself failed (`final`).
 These events are the durable record `collect_outstanding` sweeps.
 """
 
@@ -84,10 +85,15 @@ class GenerationInfo(BaseModel):
         )
 
 
-def emit_generation_event(what: str, info: GenerationInfo, **details: Any) -> None:
+def emit_generation_event(
+    what: str, info: GenerationInfo, *, related: list[dict[str, str]] | None = None, **details: Any
+) -> None:
     """Emit `aimlapi.<media>.<what>` for a generation, and track it for this flow run.
 
     Never raises (see `_emit`).
+
+    Args:
+        related: Related resources besides the current run's (Prefect adds those).
     """
     run_id = current_flow_run.id
     if run_id:
@@ -100,7 +106,7 @@ def emit_generation_event(what: str, info: GenerationInfo, **details: Any) -> No
         "prefect.resource.name": slugify(info.prompt or info.model),
         "aimlapi.model": info.model,
     }
-    _emit(f"aimlapi.{info.media}.{what}", resource, info.model_dump() | details)
+    _emit(f"aimlapi.{info.media}.{what}", resource, info.model_dump() | details, related)
 
 
 def emit_unsubmitted_failure(media: Media, model: str, prompt: str | None, exc: BaseException) -> None:
@@ -122,23 +128,29 @@ def emit_unsubmitted_failure(media: Media, model: str, prompt: str | None, exc: 
     _emit(f"aimlapi.{media}.failed", resource, payload)
 
 
-def _emit(name: str, resource: dict[str, str], payload: dict[str, Any]) -> None:
+def _emit(
+    name: str, resource: dict[str, str], payload: dict[str, Any], related: list[dict[str, str]] | None = None
+) -> None:
     try:
-        emit_event(event=name, resource=resource, payload=payload)
+        emit_event(event=name, resource=resource, payload=payload, related=related)
     except Exception as exc:  # an event is a report: it must not fail paid work
         logging.getLogger(__name__).warning("Could not emit %s: %s", name, exc)
 
 
-async def read_generation_events(since: datetime, *, flow_run_id: UUID | str | None = None) -> list[ReceivedEvent]:
+async def read_generation_events(
+    since: datetime, *, flow_run_id: UUID | str | None = None, generation_ids: Iterable[str] | None = None
+) -> list[ReceivedEvent]:
     """Every `aimlapi.*` generation event since `since`, oldest first.
 
     Args:
         flow_run_id: Only the events of this flow run.
+        generation_ids: Only the events of these generations.
     """
     related = EventRelatedFilter(id=[f"prefect.flow-run.{flow_run_id}"]) if flow_run_id else None
+    resources = [f"{RESOURCE_PREFIX}{generation_id}" for generation_id in generation_ids or ()]
     event_filter = EventFilter(
         event=EventNameFilter(prefix=["aimlapi."]),
-        resource=EventResourceFilter(id_prefix=[RESOURCE_PREFIX]),
+        resource=EventResourceFilter(id=resources) if resources else EventResourceFilter(id_prefix=[RESOURCE_PREFIX]),
         occurred=EventOccurredFilter.model_validate(
             {"since": since, "until": datetime.now(UTC) + timedelta(minutes=1)}
         ),

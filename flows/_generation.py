@@ -41,6 +41,7 @@ from tasks import (
 from ._events import GenerationInfo, Media, emit_generation_event, emit_unsubmitted_failure
 from ._naming import slugify
 from ._priors import load_priors, save_priors
+from ._release import check_release_possible, release_worker
 
 __all__ = [
     "GenerationResult",
@@ -220,6 +221,7 @@ async def finish_generation(
     parameters: dict[str, Any] | None = None,
     known: Generation | None = None,
     storage: WritableFileSystem | None = None,
+    elapsed_s: float | None = None,
 ) -> GenerationResult:
     """Wait for a paid generation, download it, write the artifact, emit the events.
 
@@ -229,6 +231,8 @@ async def finish_generation(
         priors: Generation times observed so far, the poll schedule's prior.
         learn: Record this generation's time in `priors` (it was just submitted).
         parameters: The request's fields, shown in the artifact (None when collecting by id).
+        elapsed_s: Seconds since it was submitted, when the wait starts later (a
+            resumed run): the first poll comes at once.
     """
     spec = get_model(info.model)
     try:
@@ -242,6 +246,7 @@ async def finish_generation(
                 priors=priors,
                 learn=learn,
                 known=known,
+                elapsed_s=elapsed_s,
             )
             path = result_path(generation, info.output_dir, spec.extension)
             download = download_video_as_asset(path, f"{info.model}: {info.prompt or ''}")
@@ -282,20 +287,28 @@ async def run_generation(
     refresh: bool,
     expected_s: float | None,
     output_storage: WritableFileSystem | str | None = None,
+    release: bool = False,
 ) -> GenerationResult:
-    """The body of the single-generation flows: check, connect, submit, finish."""
+    """The body of the single-generation flows: check, connect, submit, finish.
+
+    Args:
+        release: Suspend the run while the generation renders (`release_worker`).
+    """
     check_writable(output_dir)
     storage = await load_output_storage(output_storage)  # a wrong block name fails before paying
+    if release and await check_release_possible():
+        refresh = False  # resumed: its generation is paid for
     resolved = await resolve_credentials(credentials)
     async with resolved.get_client() as client:
         client.request_body(request)  # a field the route lacks fails here, before paying
         priors = await load_priors(get_run_logger())
         started = time.monotonic()
         generation, info, resumed = await submit_generation(request, client, output_dir=output_dir, refresh=refresh)
+        elapsed_s = await release_worker(generation, deadline_s=deadline_s) if release else None
         try:
             return await finish_generation(
-                info, client, deadline_s=deadline_s, expected_s=expected_s, started=started,
-                priors=priors, learn=not resumed, parameters=request.to_api(), known=generation, storage=storage,
+                info, client, deadline_s=deadline_s, expected_s=expected_s, started=started, priors=priors,
+                learn=not resumed, parameters=request.to_api(), known=generation, storage=storage, elapsed_s=elapsed_s,
             )  # fmt: skip
         finally:
             await save_priors(priors, get_run_logger())

@@ -43,6 +43,7 @@ async def generate_audio(
     expected_s: float | None = None,
     refresh: bool = False,
     allow_unlisted_model: bool = False,
+    release_worker: bool = False,
 ) -> GenerationResult:
     """Generate music with the AI/ML API and save it (.wav or .mp3, by its type).
 
@@ -69,6 +70,10 @@ async def generate_audio(
         allow_unlisted_model: Send a `model` the catalogue does not know (one newer
             than this release) as given, checked only as JSON; a WARNING says that
             nothing was checked before paying.
+        release_worker: Free the worker while the music renders: once submitted,
+            the run suspends (its process ends) and the `watch-suspended` deployment
+            resumes it when the generation is done, to download it. Deployment runs
+            only (refused before paying otherwise); it needs `make deploy`'s watcher.
     """
     fields = {"prompt": prompt, "negative_prompt": negative_prompt, "seed": seed}
     request = request_for("audio", model, fields, options, allow_unlisted_model=allow_unlisted_model)
@@ -80,4 +85,5 @@ async def generate_audio(
         refresh=refresh,
         expected_s=expected_s,
         output_storage=output_storage,
+        release=release_worker,
     )

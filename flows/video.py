@@ -51,6 +51,7 @@ async def generate_video(
     expected_s: float | None = None,
     refresh: bool = False,
     allow_unlisted_model: bool = False,
+    release_worker: bool = False,
 ) -> GenerationResult:
     """Generate a video with the AI/ML API and save it to `output_dir`.
 
@@ -88,6 +89,10 @@ async def generate_video(
         allow_unlisted_model: Send a `model` the catalogue does not know (one newer
             than this release) as given, checked only as JSON; a WARNING says that
             nothing was checked before paying.
+        release_worker: Free the worker while the video renders: once submitted,
+            the run suspends (its process ends) and the `watch-suspended` deployment
+            resumes it when the generation is done, to download it. Deployment runs
+            only (refused before paying otherwise); it needs `make deploy`'s watcher.
     """
     fields = {
         "prompt": prompt,
@@ -110,4 +115,5 @@ async def generate_video(
         refresh=refresh,
         expected_s=expected_s,
         output_storage=output_storage,
+        release=release_worker,
     )

@@ -142,6 +142,7 @@ async def wait_for_video(
     priors: ObservedTimes | None = None,
     learn: bool = True,
     known: Generation | None = None,
+    elapsed_s: float | None = None,
 ) -> Generation:
     """Poll a generation until it completes, keeping a progress artifact current.
 
@@ -158,6 +159,8 @@ async def wait_for_video(
         priors: Generation times observed so far (see `ObservedTimes`).
         learn: Record this generation's time in `priors` (it was just submitted).
         known: The generation as submitted; if already finished, no poll is made.
+        elapsed_s: Seconds since it was submitted, for a wait that starts later
+            (a resumed run): the first poll comes at once.
 
     Raises:
         GenerationFailedError: The generation failed.
@@ -200,6 +203,7 @@ async def wait_for_video(
         learn=learn,
         log=logger,
         known=known,
+        elapsed_s=elapsed_s,
     )
 
 

@@ -1,4 +1,5 @@
-"""Throwaway services for tests and benchmarks: PostgreSQL from the machine's own package."""
+"""Throwaway services for tests and benchmarks: PostgreSQL from the machine's own package,
+free ports, and what a process tree holds (from /proc)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,42 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live process below `pid`, from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue  # it ended meanwhile
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def memory_mb(pid: int, field: str = "VmRSS") -> float:
+    """A process's `VmRSS` (resident now) or `VmHWM` (its peak) in MB; 0 once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def is_flow_run(pid: int) -> bool:
+    """Whether a process runs a Prefect flow run (a worker starts each with its id in the environment)."""
+    try:
+        return b"PREFECT__FLOW_RUN_ID=" in Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return False
 
 
 def bundled(package: str, relative: str) -> str | None:

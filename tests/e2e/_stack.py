@@ -12,7 +12,7 @@ import httpx
 
 from aimlapi_sim.pytest_plugin import SIM_API_KEY
 
-from .._services import free_port
+from .._services import descendants, free_port
 
 ROOT = Path(__file__).parents[2]
 BIN = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin"
@@ -84,7 +84,7 @@ class Stack:
         """SIGKILL a process and everything it started, as if its machine died: no
         process gets to say goodbye (flow runs live in sessions of their own)."""
         process = self.processes.pop(name)
-        for pid in [*_descendants(process.pid), process.pid]:
+        for pid in [*descendants(process.pid), process.pid]:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -101,23 +101,6 @@ class Stack:
                 _wait_group_gone(process, 10)
         survivors = [name for name, p in self.processes.items() if not _wait_group_gone(p, 0)]
         assert not survivors, f"processes left running: {survivors}"
-
-
-def _descendants(pid: int) -> list[int]:
-    """Every live process below `pid`, from /proc."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # it ended meanwhile
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, queue = [], [pid]
-    while queue:
-        for child in children.get(queue.pop(), []):
-            found.append(child)
-            queue.append(child)
-    return found
 
 
 def _signal_group(group: int, sig: int) -> None:

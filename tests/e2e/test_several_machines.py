@@ -131,17 +131,23 @@ def test_a_run_whose_machine_dies_mid_poll_is_marked_crashed_and_retried_elsewhe
         stack.stop()
 
 
-def deploy_on_postgres(stack: Stack, postgres_url: str) -> None:
-    """`prefect server start` on PostgreSQL, then `make deploy` with only PREFECT_API_URL."""
+def deploy_on_postgres(
+    stack: Stack, postgres_url: str, drop: tuple[str, ...] = ("publish-on-completed", "watcher")
+) -> None:
+    """`prefect server start` on PostgreSQL, then `make deploy` with only PREFECT_API_URL.
+
+    Args:
+        drop: Deployments to delete: the chained publish flow (tested in test_deployments.py)
+            would double the runs, and the watcher's schedule would take a worker slot.
+    """
     stack.start(
         "server", str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(stack.port),
         env={"PREFECT_SERVER_DATABASE_CONNECTION_URL": postgres_url},
     )  # fmt: skip
     stack.wait_healthy(180)
     stack.run("make", "deploy")  # the stack's environment names the server by PREFECT_API_URL only
-    # The chained publish flow (tested in test_deployments.py) would double the runs here.
-    (publish,) = query(stack, "/deployments/filter", {"deployments": {"name": {"any_": ["publish-on-completed"]}}})
-    httpx.delete(f"{stack.api}/deployments/{publish['id']}", timeout=10).raise_for_status()
+    for deployment in query(stack, "/deployments/filter", {"deployments": {"name": {"any_": list(drop)}}}):
+        httpx.delete(f"{stack.api}/deployments/{deployment['id']}", timeout=10).raise_for_status()
 
 
 def wait_state(stack: Stack, run_id: str, state_type: str, timeout: float) -> list[dict]:

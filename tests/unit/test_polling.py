@@ -229,3 +229,37 @@ async def test_a_wait_not_started_at_submission_does_not_teach_the_prior(router)
     async with client_on(router) as client:
         await client.wait("g", model="google/veo3", priors=priors, learn=False)
     assert priors.fresh() == {}
+
+
+async def test_a_wait_that_starts_late_polls_at_once_and_schedules_from_the_submission(router):
+    from aimlapi_client import ObservedTimes
+
+    clock = FakeClock()
+    router.get(ROUTE).mock(side_effect=[ok({"id": "g", "status": "generating"}), ok(DONE)])
+    priors = ObservedTimes()
+    async with client_on(router, clock) as client:
+        await client.wait("g", model="google/veo3", elapsed_s=100.0, priors=priors)
+    # Polled at once, then (100 s into a 120 s prior: its busiest stretch) 5 s later.
+    assert clock.sleeps == [pytest.approx(PollSchedule(expected_s=120).next_delay(100.0))]
+    assert clock.sleeps[0] == pytest.approx(5.0)
+    assert priors.fresh() == {"google/veo3": [102.5]}  # counted from the submission
+
+
+async def test_a_late_wait_that_finds_the_job_done_teaches_nothing(router):
+    from aimlapi_client import ObservedTimes
+
+    clock = FakeClock()
+    router.get(ROUTE).mock(side_effect=[ok(DONE)])
+    priors = ObservedTimes()
+    async with client_on(router, clock) as client:
+        generation = await client.wait("g", model="google/veo3", elapsed_s=600.0, priors=priors)
+    assert generation.video is not None and clock.sleeps == []  # no wait before the poll
+    assert priors.fresh() == {}  # when it ended between 0 and 600 s is unknown
+
+
+async def test_a_late_wait_keeps_its_own_deadline(router):
+    clock = FakeClock()
+    with pytest.raises(DeadlineExceededError) as caught:
+        await wait(router, lambda request: ok({"id": "g", "status": "generating"}), clock, deadline_s=30.0,
+                   elapsed_s=500.0)  # fmt: skip
+    assert caught.value.waited_s == pytest.approx(30.0, abs=1.0)
