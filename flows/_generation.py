@@ -305,6 +305,8 @@ async def run_generation(
         started = time.monotonic()
         generation, info, resumed = await submit_generation(request, client, output_dir=output_dir, refresh=refresh)
         elapsed_s = await release_worker(generation, deadline_s=deadline_s) if release else None
+        if elapsed_s:  # resumed: the result's seconds count from the submission, not the resume
+            started = time.monotonic() - elapsed_s
         try:
             return await finish_generation(
                 info, client, deadline_s=deadline_s, expected_s=expected_s, started=started, priors=priors,

@@ -19,9 +19,16 @@ from uuid import UUID
 from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_table_artifact
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateName
-from prefect.client.schemas.objects import FlowRun
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterEndTime,
+    FlowRunFilterState,
+    FlowRunFilterStateName,
+    FlowRunFilterStateType,
+)
+from prefect.client.schemas.objects import FlowRun, State, StateDetails, StateType
 from prefect.client.schemas.responses import SetStateStatus
+from prefect.states import Suspended
 from pydantic import BaseModel, ConfigDict, Field
 
 from aimlapi_client import DEFAULT_DEADLINE_S, DeadlineExceededError, GenerationFailedError, ObservedTimes, VideoClient
@@ -35,6 +42,7 @@ from ._release import WATCHER_FLOW, generation_of_pause
 __all__ = ["WatchedRun", "watch_suspended"]
 
 _PAGE = 200
+_RESTORE_WITHIN = timedelta(hours=1)  # how far back to look for suspended runs marked Crashed
 
 
 class WatchedRun(BaseModel):
@@ -82,6 +90,7 @@ async def watch_suspended(
             idle_since = time.monotonic()
             while True:
                 try:
+                    await watcher.restore_crashed()
                     suspended = await _suspended_runs()
                 except Exception as exc:  # the Prefect API hiccuped: the waits go on
                     logger.warning("Could not list the suspended runs (%s); trying again", exc)
@@ -118,6 +127,7 @@ class _Watcher:
         self._clients: dict[tuple[str, str], VideoClient] = {}
         self._exit_stack = clients
         self._opening = asyncio.Lock()
+        self._checked_crashes: set[UUID] = set()
 
     async def update(self, suspended: list[FlowRun]) -> bool:
         """Settle the finished waits, drop those whose run someone else moved on, start new ones.
@@ -146,6 +156,37 @@ class _Watcher:
             elif now - _suspended_at(run) > self.grace:
                 self.waits[run.id] = asyncio.create_task(self._hand_back(run, "its submitted event was not found"))
         return True
+
+    async def restore_crashed(self) -> None:
+        """Put back to Suspended every released run marked Crashed while it was suspended.
+
+        A suspended run has no process, so it cannot crash; but a heartbeat its process
+        sent as it suspended can reach the crash automation after the Suspended state,
+        which then marks it Crashed 90 s later. Such a run gets its suspension back, with
+        its pause key and deadline, and is waited for like the others.
+        """
+        recently = FlowRunFilterEndTime.model_validate({"after_": datetime.now(UTC) - _RESTORE_WITHIN})
+        crashed_filter = FlowRunFilter(
+            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.CRASHED])), end_time=recently
+        )
+        async with get_client() as client:
+            for run in await client.read_flow_runs(flow_run_filter=crashed_filter, limit=_PAGE):
+                if run.id in self._checked_crashes or not _released(run):
+                    continue
+                self._checked_crashes.add(run.id)
+                suspension = _suspension_before_last(await client.read_flow_run_states(run.id))
+                if suspension is None:
+                    continue  # it crashed while its process ran: a real crash, retried by hand
+                restored: State[Any] = Suspended(
+                    pause_expiration_time=suspension.pause_timeout,
+                    pause_key=suspension.pause_key,
+                    message="Restored by watch-suspended: it was marked Crashed while suspended",
+                )
+                await client.set_flow_run_state(run.id, restored, force=True)
+                self.logger.warning(
+                    "Flow run %s was marked Crashed while suspended (%s); restored to Suspended",
+                    run.name, run.state.message if run.state else "",
+                )  # fmt: skip
 
     def stop(self) -> None:
         for wait in self.waits.values():
@@ -239,6 +280,20 @@ async def _resume(run_id: UUID, logger: Log) -> bool:
     if result.status != SetStateStatus.ACCEPT:
         logger.info("Flow run %s was not resumed: %s", run_id, result.details)
     return result.status == SetStateStatus.ACCEPT
+
+
+def _suspension_before_last(history: list[State[Any]]) -> StateDetails | None:
+    """The details of the `release_worker` suspension a run was in before its last state, if it was."""
+    states = sorted(history, key=lambda state: state.timestamp)
+    before = states[-2] if len(states) > 1 else None
+    if before is None or before.name != "Suspended" or not generation_of_pause(before.state_details.pause_key):
+        return None
+    return before.state_details
+
+
+def _released(run: FlowRun) -> bool:
+    """Whether `release_worker` ever suspended this run."""
+    return any(map(generation_of_pause, run.empirical_policy.pause_keys or ()))
 
 
 def _pause_key(run: FlowRun) -> str | None:

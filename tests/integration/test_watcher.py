@@ -12,7 +12,7 @@ import uuid
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.flow_runs import asuspend_flow_run
-from prefect.states import Running
+from prefect.states import Crashed, Running
 from pydantic import SecretStr
 
 from aimlapi_client import RequestValidationError, build_request
@@ -135,6 +135,33 @@ async def test_a_suspension_that_times_out_is_left_to_expire_for_the_sweeper(aim
 
     assert watched.outcome == "expired" and not watched.resumed and "collect_outstanding" in watched.detail
     assert await state_of(run_id) in ("PAUSED", "FAILED")  # Prefect's pause-expiration service fails it
+
+
+async def test_a_run_marked_crashed_while_suspended_gets_its_suspension_back_and_is_resumed(aimlapi_sim, accounts):
+    aimlapi_sim.generation_s = 2
+    main = await AimlApiCredentials.aload(accounts["main"])
+    run_id = await suspended(await paid(main, "Crashed by a late heartbeat"), accounts["main"])
+    async with get_client() as client:  # what the crash automation does to it
+        await client.set_flow_run_state(uuid.UUID(run_id), Crashed(message="No heartbeat for 90 s"), force=True)
+
+    watched = (await watch())[run_id]
+
+    assert watched.outcome == "completed" and watched.resumed
+    async with get_client() as client:
+        names = [state.name for state in await client.read_flow_run_states(uuid.UUID(run_id))]
+    assert names[-4:] == ["Suspended", "Crashed", "Suspended", "Resuming"]
+
+
+async def test_a_run_that_crashed_while_its_process_ran_is_left_alone(aimlapi_sim, accounts):
+    main = await AimlApiCredentials.aload(accounts["main"])
+    run_id = await suspended(await paid(main, "Crashed for real after its resume"), accounts["main"])
+    async with get_client() as client:
+        await client.resume_flow_run(uuid.UUID(run_id))
+        await client.set_flow_run_state(uuid.UUID(run_id), Running(), force=True)
+        await client.set_flow_run_state(uuid.UUID(run_id), Crashed(message="No heartbeat for 90 s"), force=True)
+
+    assert run_id not in await watch()
+    assert await state_of(run_id) == "CRASHED"  # retried by hand, as any crashed run
 
 
 async def test_release_worker_outside_a_deployment_is_refused_before_paying(aimlapi_sim, aimlapi_credentials, tmp_path):
