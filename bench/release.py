@@ -91,7 +91,7 @@ def run_mode(mode: str, n: int, generation_s: float, limit: int, scratch: Path, 
             )
             response.raise_for_status()
             run_ids.append(response.json()["id"])
-        _wait_completed(api, run_ids, timeout=60 * 60)
+        crashed = _wait_completed(api, run_ids, timeout=60 * 60)
         wall = time.monotonic() - started
     finally:
         sampler.stop()
@@ -108,18 +108,27 @@ def run_mode(mode: str, n: int, generation_s: float, limit: int, scratch: Path, 
         f"peak {max(processes)}, {busiest[0]} with the most runs in flight ({busiest[2]}) | worker-side RSS peak "
         f"{max(rss for _, rss, _ in sampler.samples) / 1024:.1f} GB | {sum(processes) * sampler.PERIOD_S:.0f} "
         f"process-s | completion to file median {statistics.median(latencies):.1f}s, "
-        f"p95 {statistics.quantiles(latencies, n=20)[-1]:.1f}s | creates {len(emulator.ledger.accepted)}",
+        f"p95 {statistics.quantiles(latencies, n=20)[-1]:.1f}s | creates {len(emulator.ledger.accepted)} | "
+        f"marked Crashed on the way, then completed: {len(crashed)}",
         flush=True,
     )
 
 
-def _wait_completed(api: str, run_ids: list[str], timeout: float) -> None:
+def _wait_completed(api: str, run_ids: list[str], timeout: float) -> set[str]:
+    """Wait until every run completed; returns those seen Crashed on the way (the watcher
+    restores a run marked Crashed while suspended: one that stays Crashed is an error)."""
     deadline = time.monotonic() + timeout
+    crashed: dict[str, float] = {}
     while time.monotonic() < deadline:
         runs = httpx.post(
             f"{api}/flow_runs/filter", json={"flow_runs": {"id": {"any_": run_ids}}, "limit": 200}, timeout=30
         ).json()
-        bad = [run for run in runs if run["state_type"] in ("FAILED", "CRASHED", "CANCELLED")]
+        for run in runs:
+            if run["state_type"] == "CRASHED":
+                crashed.setdefault(run["id"], time.monotonic())
+        bad = [run for run in runs if run["state_type"] in ("FAILED", "CANCELLED")] + [
+            run for run in runs if run["state_type"] == "CRASHED" and time.monotonic() - crashed[run["id"]] > 60
+        ]
         if bad:
             raise RuntimeError(f"{bad[0]['name']}: {bad[0]['state']}")
         done = httpx.post(
@@ -128,7 +137,7 @@ def _wait_completed(api: str, run_ids: list[str], timeout: float) -> None:
             timeout=30,
         ).json()
         if done == len(run_ids):
-            return
+            return set(crashed)
         time.sleep(2)
     raise RuntimeError("the runs did not complete in time")
 

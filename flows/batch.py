@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import acreate_table_artifact
 from prefect.client.orchestration import get_client
 from prefect.concurrency.asyncio import concurrency, rate_limit
 from prefect.exceptions import ObjectNotFound
@@ -30,7 +29,7 @@ from aimlapi_client import (
     get_model,
 )
 from blocks import AimlApiCredentials, resolve_credentials
-from tasks import best_effort, record_assets
+from tasks import best_effort, record_assets, report_table
 
 from ._events import GenerationInfo, emit_generation_event, report_abandoned
 from ._generation import GenerationResult, check_writable, failed_details, result_of, submit_generation
@@ -256,18 +255,16 @@ async def generate_videos(
         credits_used=_total([item.result.credits_used for item in batch if item.result and item.same_as is None]),
         seconds=round(time.monotonic() - started, 3),
     )
-    await best_effort(
-        acreate_table_artifact(
-            key="aimlapi-batch",
-            table=[_row(item) for item in batch],
-            description=(
-                f"{len(summary.succeeded)} of {len(items)} generated, {summary.new_submissions} new submissions, "
-                f"{len(summary.maybe_billed)} maybe billed without an id, credits used: "
-                f"{'not reported' if summary.credits_used is None else f'{summary.credits_used:,.0f}'}"
-            ),
+    await report_table(
+        "aimlapi-batch",
+        [_row(item) for item in batch],
+        empty={"#": "no items"},
+        description=(
+            f"{len(summary.succeeded)} of {len(items)} generated, {summary.new_submissions} new submissions, "
+            f"{len(summary.maybe_billed)} maybe billed without an id, credits used: "
+            f"{'not reported' if summary.credits_used is None else f'{summary.credits_used:,.0f}'}"
         ),
-        "writing the batch table",
-        logger,
+        logger=logger,
     )
     logger.info(
         "Batch done: %d succeeded, %d failed (%d maybe billed), %d not submitted, %d new submissions",

@@ -12,12 +12,11 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import acreate_table_artifact
 from pydantic import BaseModel, ConfigDict, Field
 
 from aimlapi_client import DEFAULT_DEADLINE_S, RequestValidationError, RouteStyle, get_model
 from blocks import AimlApiCredentials, resolve_credentials
-from tasks import best_effort
+from tasks import report_table
 
 from ._events import GenerationInfo, Outstanding, outstanding_generations, read_generation_events
 from ._generation import GenerationResult, check_writable, finish_generation, media_of
@@ -148,15 +147,10 @@ async def collect_outstanding(
 
     rows = list(await asyncio.gather(*(settle(item) for item in outstanding)))
     collected = sum(row.outcome == "collected" for row in rows)
-    await best_effort(
-        acreate_table_artifact(
-            key="aimlapi-outstanding",
-            table=[_row(row) for row in rows] or [{"generation": "none outstanding"}],
-            description=f"{len(rows)} outstanding in the last {lookback_hours:g} h; {collected} collected",
-        ),
-        "writing the outstanding table",
-        logger,
-    )
+    await report_table(
+        "aimlapi-outstanding", [_row(row) for row in rows], empty={"generation": "none outstanding"},
+        description=f"{len(rows)} outstanding in the last {lookback_hours:g} h; {collected} collected", logger=logger,
+    )  # fmt: skip
     logger.info("%d outstanding generation(s), %d collected", len(rows), collected)
     return rows
 

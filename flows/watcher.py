@@ -17,7 +17,6 @@ from typing import Any
 from uuid import UUID
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import acreate_table_artifact
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     FlowRunFilter,
@@ -33,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from aimlapi_client import DEFAULT_DEADLINE_S, DeadlineExceededError, GenerationFailedError, ObservedTimes, VideoClient
 from blocks import resolve_credentials
-from tasks import best_effort
+from tasks import report_table
 
 from ._events import GenerationInfo, emit_generation_event, read_generation_events
 from ._priors import Log, load_priors, save_priors
@@ -73,7 +72,8 @@ async def watch_suspended(
     `aimlapi.<media>.rendered` with the suspended run as a related resource; the run
     is then resumed to download it (its own `completed` event says the file is there).
     A failed generation resumes its run into the failure. A run the watcher cannot
-    wait for (an unknown account, no `submitted` event) is resumed to wait itself.
+    wait for (an unknown account, no `submitted` event) is resumed to wait itself. A
+    suspended run the crash automation marked Crashed gets its suspension back.
 
     Args:
         idle_exit_s: End after this long with no suspended run (the schedule, or the
@@ -104,15 +104,10 @@ async def watch_suspended(
             watcher.stop()
             await save_priors(priors, logger)
     settled = list(watcher.settled.values())
-    await best_effort(
-        acreate_table_artifact(
-            key="aimlapi-watcher",
-            table=[_row(run) for run in settled] or [{"flow run": "none suspended"}],
-            description=f"{len(settled)} suspended run(s) settled",
-        ),
-        "writing the watcher's table",
-        logger,
-    )
+    await report_table(
+        "aimlapi-watcher", [_row(run) for run in settled], empty={"flow run": "none suspended"},
+        description=f"{len(settled)} suspended run(s) settled", logger=logger,
+    )  # fmt: skip
     logger.info("Settled %d suspended run(s); none is left, exiting", len(settled))
     return settled
 
@@ -162,8 +157,9 @@ class _Watcher:
 
         A suspended run has no process, so it cannot crash; but a heartbeat its process
         sent as it suspended can reach the crash automation after the Suspended state,
-        which then marks it Crashed 90 s later. Such a run gets its suspension back, with
-        its pause key and deadline, and is waited for like the others.
+        which then marks it Crashed 90 s later (suspended, or resumed and waiting for a
+        worker). Such a run gets its suspension back, with its pause key and deadline,
+        and is waited for (and resumed) like the others.
         """
         recently = FlowRunFilterEndTime.model_validate({"after_": datetime.now(UTC) - _RESTORE_WITHIN})
         crashed_filter = FlowRunFilter(
@@ -176,7 +172,7 @@ class _Watcher:
                 self._checked_crashes.add(run.id)
                 suspension = _suspension_before_last(await client.read_flow_run_states(run.id))
                 if suspension is None:
-                    continue  # it crashed while its process ran: a real crash, retried by hand
+                    continue  # it crashed while a process ran it: a real crash, retried by hand
                 restored: State[Any] = Suspended(
                     pause_expiration_time=suspension.pause_timeout,
                     pause_key=suspension.pause_key,
@@ -283,12 +279,15 @@ async def _resume(run_id: UUID, logger: Log) -> bool:
 
 
 def _suspension_before_last(history: list[State[Any]]) -> StateDetails | None:
-    """The details of the `release_worker` suspension a run was in before its last state, if it was."""
+    """The details of the `release_worker` suspension a run was in, if it had no process when
+    its last state came: the state before was that suspension, or its resume not yet running."""
     states = sorted(history, key=lambda state: state.timestamp)
-    before = states[-2] if len(states) > 1 else None
-    if before is None or before.name != "Suspended" or not generation_of_pause(before.state_details.pause_key):
+    if len(states) < 2 or states[-2].type not in (StateType.PAUSED, StateType.SCHEDULED, StateType.PENDING):
         return None
-    return before.state_details
+    suspensions = [state for state in states[:-1] if state.name == "Suspended"]
+    if not suspensions or not generation_of_pause(suspensions[-1].state_details.pause_key):
+        return None
+    return suspensions[-1].state_details
 
 
 def _released(run: FlowRun) -> bool:

@@ -3,7 +3,7 @@
 from ._budget import BUDGET_ENV, BudgetExceededError, ensure_budget
 from ._cache import SUBMIT_CACHE
 from ._locks import LOCKS_ENV, FlockLockManager, submission_locks
-from ._reporting import best_effort
+from ._reporting import best_effort, report_table
 from ._storage import load_output_storage, store_copy
 from .video import (
     download_video,
@@ -22,6 +22,7 @@ __all__ = [
     "BudgetExceededError",
     "FlockLockManager",
     "best_effort",
+    "report_table",
     "download_video",
     "ensure_budget",
     "download_video_as_asset",

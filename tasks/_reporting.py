@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
-from typing import TypeVar
+from collections.abc import Awaitable, Sequence
+from typing import Any, TypeVar
 
-__all__ = ["best_effort"]
+from prefect.artifacts import acreate_table_artifact
+
+__all__ = ["best_effort", "report_table"]
 
 T = TypeVar("T")
 
@@ -24,3 +26,19 @@ async def best_effort(
     except Exception as exc:
         logger.warning("%s failed (%s: %s); the generation goes on", what.capitalize(), type(exc).__name__, exc)
         return None
+
+
+async def report_table(
+    key: str,
+    rows: Sequence[dict[str, Any]],
+    *,
+    empty: dict[str, Any],
+    description: str,
+    logger: logging.Logger | logging.LoggerAdapter[logging.Logger],
+) -> None:
+    """Write (best effort) the table artifact `key`: `rows`, or the one row `empty` if there are none."""
+    await best_effort(
+        acreate_table_artifact(key=key, table=list(rows) or [empty], description=description),
+        f"writing the {key} table",
+        logger,
+    )

@@ -152,6 +152,19 @@ async def test_a_run_marked_crashed_while_suspended_gets_its_suspension_back_and
     assert names[-4:] == ["Suspended", "Crashed", "Suspended", "Resuming"]
 
 
+async def test_a_resumed_run_marked_crashed_while_it_waits_for_a_worker_is_resumed_again(aimlapi_sim, accounts):
+    main = await AimlApiCredentials.aload(accounts["main"])
+    run_id = await suspended(await paid(main, "Crashed while queued for a worker"), accounts["main"])
+    async with get_client() as client:
+        await client.resume_flow_run(uuid.UUID(run_id))  # Resuming: no worker has taken it yet
+        await client.set_flow_run_state(uuid.UUID(run_id), Crashed(message="No heartbeat for 90 s"), force=True)
+
+    watched = (await watch())[run_id]
+
+    assert watched.outcome == "completed" and watched.resumed
+    assert await state_of(run_id) == "SCHEDULED"
+
+
 async def test_a_run_that_crashed_while_its_process_ran_is_left_alone(aimlapi_sim, accounts):
     main = await AimlApiCredentials.aload(accounts["main"])
     run_id = await suspended(await paid(main, "Crashed for real after its resume"), accounts["main"])
