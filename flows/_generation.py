@@ -296,7 +296,8 @@ async def run_generation(
     """
     check_writable(output_dir)
     storage = await load_output_storage(output_storage)  # a wrong block name fails before paying
-    if release and await check_release_possible():
+    plan = await check_release_possible() if release else None
+    if plan and plan.resumed:
         refresh = False  # resumed: its generation is paid for
     resolved = await resolve_credentials(credentials)
     async with resolved.get_client() as client:
@@ -304,7 +305,7 @@ async def run_generation(
         priors = await load_priors(get_run_logger())
         started = time.monotonic()
         generation, info, resumed = await submit_generation(request, client, output_dir=output_dir, refresh=refresh)
-        elapsed_s = await release_worker(generation, deadline_s=deadline_s) if release else None
+        elapsed_s = await release_worker(plan, generation, deadline_s=deadline_s) if plan else None
         if elapsed_s:  # resumed: the result's seconds count from the submission, not the resume
             started = time.monotonic() - elapsed_s
         try:

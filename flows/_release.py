@@ -10,6 +10,7 @@ the same suspend (Prefect returns at once for a key it has seen) and downloads.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -31,7 +32,14 @@ from prefect.runtime import deployment, flow_run
 
 from aimlapi_client import Generation, RequestValidationError
 
-__all__ = ["PAUSE_PREFIX", "WATCHER_FLOW", "check_release_possible", "generation_of_pause", "release_worker"]
+__all__ = [
+    "PAUSE_PREFIX",
+    "WATCHER_FLOW",
+    "ReleasePlan",
+    "check_release_possible",
+    "generation_of_pause",
+    "release_worker",
+]
 
 WATCHER_FLOW = "watch-suspended"
 PAUSE_PREFIX = "aimlapi-"
@@ -45,12 +53,32 @@ def generation_of_pause(pause_key: str | None) -> str | None:
     return None
 
 
-async def check_release_possible() -> bool:
+@dataclass(frozen=True)
+class ReleasePlan:
+    """What a released run read from the Prefect API before paying, reused when it suspends.
+
+    Attributes:
+        pause_keys: The run's pause keys so far: the generations it was released for.
+        first_start: When the run first started (about when it submitted).
+        watcher: The `watch-suspended` deployment that resumes it.
+    """
+
+    pause_keys: frozenset[str]
+    first_start: datetime | None
+    watcher: DeploymentResponse
+
+    @property
+    def resumed(self) -> bool:
+        """Whether this run was released before: it must resume its submission, never `refresh` it."""
+        return any(generation_of_pause(key) for key in self.pause_keys)
+
+
+async def check_release_possible() -> ReleasePlan:
     """Fail before paying if this run could not be suspended and resumed.
 
     Returns:
-        Whether this run was released before: it is resuming, and must resume its
-        submission (never `refresh` it: that would pay again).
+        What `release_worker` needs, read once: the run's pause keys and first start,
+        and the watcher deployment.
 
     Raises:
         RequestValidationError: The run is not a deployment's (nothing could start it
@@ -64,17 +92,22 @@ async def check_release_possible() -> bool:
             "to wait in this process"
         )
     async with get_client() as client:
-        await _watcher_deployment(client)
+        watcher = await _watcher_deployment(client)
         run = await client.read_flow_run(UUID(flow_run.id))
-    return any(generation_of_pause(key) for key in run.empirical_policy.pause_keys or ())
+    return ReleasePlan(frozenset(run.empirical_policy.pause_keys or ()), run.start_time, watcher)
 
 
-async def release_worker(generation: Generation, *, deadline_s: float) -> float | None:
+async def release_worker(plan: ReleasePlan, generation: Generation, *, deadline_s: float) -> float | None:
     """Suspend this run until `watch-suspended` resumes it, starting a watcher if none runs.
 
     The first time, this ends the run's process (it raises Prefect's `Pause`): the run
     is Suspended for at most `deadline_s`. When the run is resumed and executes again,
     this returns at once (its pause key is among the run's).
+
+    Args:
+        plan: What `check_release_possible` read before the submission.
+        generation: The submitted generation.
+        deadline_s: The longest the run stays suspended.
 
     Returns:
         Seconds since the run first started (about when it submitted), for the wait
@@ -83,19 +116,17 @@ async def release_worker(generation: Generation, *, deadline_s: float) -> float 
     if generation.state != "pending":
         return None
     key = f"{PAUSE_PREFIX}{generation.id}"
-    run_id = UUID(flow_run.id)
-    async with get_client() as client:
-        run = await client.read_flow_run(run_id)
-        if key not in (run.empirical_policy.pause_keys or set()):
-            await _ensure_watcher(client)
-            get_run_logger().info(
-                "Generation %s is rendering: suspending this run to free its worker; "
-                "the watch-suspended flow resumes it when the generation is done",
-                generation.id,
-            )
-            await asuspend_flow_run(timeout=max(1, math.ceil(deadline_s)), key=key)  # raises Pause: the process ends
+    if key not in plan.pause_keys:
+        async with get_client() as client:
+            await _ensure_watcher(client, plan.watcher)
+        get_run_logger().info(
+            "Generation %s is rendering: suspending this run to free its worker; "
+            "the watch-suspended flow resumes it when the generation is done",
+            generation.id,
+        )
+        await asuspend_flow_run(timeout=max(1, math.ceil(deadline_s)), key=key)  # raises Pause: the process ends
     # Resumed: this run executes again, past the suspend it made before.
-    first_start = run.start_time or datetime.now(UTC)
+    first_start = plan.first_start or datetime.now(UTC)
     return max(0.0, (datetime.now(UTC) - first_start).total_seconds())
 
 
@@ -110,9 +141,8 @@ async def _watcher_deployment(client: PrefectClient) -> DeploymentResponse:
     return found[0]
 
 
-async def _ensure_watcher(client: PrefectClient) -> None:
+async def _ensure_watcher(client: PrefectClient, watcher: DeploymentResponse) -> None:
     """Start a run of the watcher deployment unless one is running or about to."""
-    watcher = await _watcher_deployment(client)
     active = await client.read_flow_runs(
         deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[watcher.id])),
         flow_run_filter=FlowRunFilter(
