@@ -12,6 +12,7 @@ from typing import Any
 from prefect import get_run_logger, tags
 from prefect.artifacts import acreate_markdown_artifact
 from prefect.filesystems import WritableFileSystem
+from prefect.results import ResultStore
 from pydantic import BaseModel, ConfigDict
 
 from aimlapi_client import (
@@ -144,13 +145,19 @@ def media_of(model: str) -> Media:
 
 
 async def submit_generation(
-    request: RequestBase, client: VideoClient, *, output_dir: str, refresh: bool, inline: bool = False
+    request: RequestBase,
+    client: VideoClient,
+    *,
+    output_dir: str,
+    refresh: bool,
+    inline_store: ResultStore | None = None,
 ) -> tuple[Generation, GenerationInfo, bool]:
     """Submit through the cached `submit_video` task and emit `submitted`.
 
     Args:
-        inline: Submit with the task's cache and lock but without a task run of its
-            own (`submit_cached`): for batches, where task runs are most of the cost.
+        inline_store: Submit through this store (`submission_store`: the task's cache
+            and lock) without a task run of its own (`submit_cached`): for batches,
+            where task runs are most of the cost.
 
     Returns:
         The generation, what identifies it, and whether it was resumed from the
@@ -163,10 +170,10 @@ async def submit_generation(
     spec = get_model(request.model)
     prompt = getattr(request, "prompt", None)
     try:
-        locks = submission_locks()  # AIMLAPI_LOCKS, read as the run goes
-        if inline:
-            generation, resumed = await submit_cached(request, client, locks=locks, refresh=refresh)
+        if inline_store is not None:
+            generation, resumed = await submit_cached(request, client, store=inline_store, refresh=refresh)
         else:
+            locks = submission_locks()  # AIMLAPI_LOCKS, read as the run goes
             with tags("aimlapi", request.model, spec.vendor):
                 state = await submit_task_for(locks, refresh)(request, client, return_state=True)  # type: ignore[misc]
             generation = await state.aresult()

@@ -29,7 +29,7 @@ from aimlapi_client import (
     get_model,
 )
 from blocks import AimlApiCredentials, resolve_credentials
-from tasks import best_effort, record_assets, report_table
+from tasks import best_effort, record_assets, report_table, submission_locks, submission_store
 
 from ._events import GenerationInfo, emit_generation_event, report_abandoned
 from ._generation import GenerationResult, check_writable, failed_details, result_of, submit_generation
@@ -187,6 +187,7 @@ async def generate_videos(
     batch = [_Item(index, request) for index, request in enumerate(items)]
     logger = get_run_logger()
     priors = await load_priors(logger)  # and the batch's own first completions, as they come
+    store = await submission_store(submission_locks())  # AIMLAPI_LOCKS, read as the run starts
 
     async def run(item: _Item, client: VideoClient) -> None:
         reserved = False
@@ -201,7 +202,7 @@ async def generate_videos(
                 submitted_at = time.monotonic()
                 try:
                     generation, info, resumed = await submit_generation(
-                        item.request, client, output_dir=output_dir, refresh=refresh, inline=True
+                        item.request, client, output_dir=output_dir, refresh=refresh, inline_store=store
                     )
                 except SubmissionUnknownError:
                     item.maybe_billed = True
@@ -229,12 +230,6 @@ async def generate_videos(
         if item.same_as is not None:
             item.copy_outcome(batch[item.same_as])
 
-    await save_priors(priors, logger)
-    await best_effort(
-        record_assets({r.path: f"{r.model}: {r.prompt or ''}" for r in (item.result for item in batch) if r}),
-        "recording the files as assets",
-        logger,
-    )
     summary = BatchSummary(
         succeeded=[item.result for item in batch if item.result],
         failed=[
@@ -255,16 +250,26 @@ async def generate_videos(
         credits_used=_total([item.result.credits_used for item in batch if item.result and item.same_as is None]),
         seconds=round(time.monotonic() - started, 3),
     )
-    await report_table(
-        "aimlapi-batch",
-        [_row(item) for item in batch],
-        empty={"#": "no items"},
-        description=(
-            f"{len(summary.succeeded)} of {len(items)} generated, {summary.new_submissions} new submissions, "
-            f"{len(summary.maybe_billed)} maybe billed without an id, credits used: "
-            f"{'not reported' if summary.credits_used is None else f'{summary.credits_used:,.0f}'}"
+    # The Prefect server answers these slowly while it ingests the batch's events: in parallel,
+    # the flow waits for the slowest, not for their sum.
+    await asyncio.gather(
+        save_priors(priors, logger),
+        best_effort(
+            record_assets({r.path: f"{r.model}: {r.prompt or ''}" for r in (item.result for item in batch) if r}),
+            "recording the files as assets",
+            logger,
         ),
-        logger=logger,
+        report_table(
+            "aimlapi-batch",
+            [_row(item) for item in batch],
+            empty={"#": "no items"},
+            description=(
+                f"{len(summary.succeeded)} of {len(items)} generated, {summary.new_submissions} new submissions, "
+                f"{len(summary.maybe_billed)} maybe billed without an id, credits used: "
+                f"{'not reported' if summary.credits_used is None else f'{summary.credits_used:,.0f}'}"
+            ),
+            logger=logger,
+        ),
     )
     logger.info(
         "Batch done: %d succeeded, %d failed (%d maybe billed), %d not submitted, %d new submissions",

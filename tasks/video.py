@@ -17,7 +17,7 @@ from prefect.artifacts import acreate_progress_artifact, aupdate_progress_artifa
 from prefect.assets import Asset, AssetProperties, materialize
 from prefect.cache_policies import NO_CACHE
 from prefect.locking.protocol import LockManager
-from prefect.results import get_result_store
+from prefect.results import ResultStore, get_result_store
 from prefect.transactions import IsolationLevel, atransaction
 
 from aimlapi_client import (
@@ -39,6 +39,7 @@ __all__ = [
     "download_video",
     "download_video_as_asset",
     "record_assets",
+    "submission_store",
     "submit_cached",
     "submit_task_for",
     "submit_video",
@@ -103,8 +104,16 @@ def submit_task_for(locks: LockManager, refresh: bool = False) -> SubmitTask:
     return _submit_tasks[key]
 
 
+async def submission_store(locks: LockManager) -> ResultStore:
+    """The result store `submit_video` uses in this run with `locks`, for `submit_cached`.
+
+    Build it once per batch: it is the same for every item.
+    """
+    return await get_result_store().aupdate_for_task(submit_task_for(locks))
+
+
 async def submit_cached(
-    request: RequestBase, client: VideoClient, *, locks: LockManager, refresh: bool = False
+    request: RequestBase, client: VideoClient, *, store: ResultStore, refresh: bool = False
 ) -> tuple[Generation, bool]:
     """`submit_video`'s cached, locked submission without a task run of its own.
 
@@ -112,10 +121,15 @@ async def submit_cached(
     (a generation submitted here resumes in `submit_video`, and the other way round),
     for batches, where a task run per item is most of the fixed cost.
 
+    Args:
+        request: What to generate.
+        client: An open client.
+        store: From `submission_store`: the task's storage and lock manager.
+        refresh: Submit anew even if this request was submitted before.
+
     Returns:
         The generation, and whether it was resumed from the cache (nothing paid).
     """
-    store = await get_result_store().aupdate_for_task(submit_task_for(locks))
     key = submission_key(request, client)
     async with atransaction(
         key=key, store=store, overwrite=refresh, isolation_level=IsolationLevel.SERIALIZABLE

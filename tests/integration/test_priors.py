@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import time
+
 import pytest
+from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.variables import Variable
 
+from aimlapi_client import ObservedTimes
 from flows import generate_video, generate_videos
-from flows._priors import VARIABLE
+from flows._priors import _TIMEOUT_S, VARIABLE, load_priors, save_priors
+from tests._services import free_port
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -57,3 +63,34 @@ async def test_runs_keep_what_they_observed_for_later_runs(aimlapi_sim, aimlapi_
         prompt="Learn me too", model="video-01", credentials=aimlapi_credentials, output_dir=str(tmp_path)
     )
     assert len((await Variable.aget(VARIABLE))["video-01"]) == 2
+
+
+async def test_a_run_adds_its_times_to_those_other_runs_kept(caplog):
+    await Variable.aset(VARIABLE, {"video-01": [4.0, 5.0], "google/veo3": [60.0]})
+    priors = await load_priors(logging.getLogger("test"))
+    assert priors.expected_s("video-01") is None  # two observations: not enough to replace the catalogue
+    priors.observe("video-01", 6.0)
+    await Variable.aset(VARIABLE, {"video-01": [4.0, 5.0], "google/veo3": [60.0], "kling": [30.0]}, overwrite=True)
+    await save_priors(priors, logging.getLogger("test"))
+    # Re-read before writing: what another run kept meanwhile (kling) stays; video-01, just observed, moves last.
+    kept = await Variable.aget(VARIABLE)
+    assert kept == {"google/veo3": [60.0], "kling": [30.0], "video-01": [4.0, 5.0, 6.0]}
+    assert list(kept)[-1] == "video-01"
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+async def test_priors_never_hold_up_a_run_when_the_prefect_api_is_down(caplog):
+    logger = logging.getLogger("test")
+    learned = ObservedTimes()
+    learned.observe("video-01", 6.0)
+    started = time.monotonic()
+    with temporary_settings({PREFECT_API_URL: f"http://127.0.0.1:{free_port()}/api"}):
+        priors = await load_priors(logger)
+        await save_priors(learned, logger)
+    assert time.monotonic() - started < 2 * _TIMEOUT_S + 2
+    assert priors.expected_s("video-01") is None and not priors.fresh()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2
+    assert "Could not read aimlapi-expected-seconds" in warnings[0] and "catalogue" in warnings[0]
+    assert "Could not keep the observed generation times" in warnings[1]
+    assert await Variable.aget(VARIABLE) is None  # and nothing was written anywhere
