@@ -111,7 +111,6 @@ async def save_generation(
             digest, size = await asyncio.to_thread(_write_inline, video.url, part)
         else:
             digest, size = await _fetch_with_retries(http, url, part, video, attempts, sleep)
-        _check_magic(part, dest.suffix)
         reused = await asyncio.to_thread(_publish, part, dest, digest, video)
     finally:
         part.unlink(missing_ok=True)
@@ -176,7 +175,12 @@ def _existing(path: Path, video: Video) -> DownloadedFile:
 
 
 def _publish(part: Path, dest: Path, digest: str, video: Video) -> bool:
-    """Move a verified part file to `dest`; True if a twin had published the same file."""
+    """Check a complete part file and move it to `dest`; True if a twin had published the same file.
+
+    In a worker thread: on a loaded machine every file operation on the event loop
+    holds up all the other generations.
+    """
+    _check_magic(part, dest.suffix)
     try:
         os.link(part, dest)  # atomic, and never replaces: exactly one writer publishes
     except FileExistsError:
@@ -189,6 +193,8 @@ def _publish(part: Path, dest: Path, digest: str, video: Video) -> bool:
         os.replace(part, dest)  # a broken leftover of an earlier tool: replace it
     except OSError:  # a file system without hard links
         os.replace(part, dest)
+    else:
+        part.unlink()
     _fsync_directory(dest.parent)
     return False
 

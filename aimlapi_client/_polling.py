@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import statistics
 import time
@@ -43,8 +44,9 @@ class PollSchedule:
       keeps the promise), at most 3x the polls of the fixed loop.
     - Around the prior (`0.8 T` to `1.25 T`), where a job is most likely to end,
       polls twice as often where that keeps them at least 2 s apart.
-    - Before `T/4`, one poll every `max_late_s`, placed on the grid that ends in
-      the window's first poll.
+    - Before `T/4`, one poll every `max_late_s` on the fixed loop's grid (10 s,
+      20 s, ... after submission): a job that ends that early is noticed no later
+      than the fixed loop would notice it.
 
     Polls follow the submission time, which spreads many waits over time already;
     only the backoff after errors is jittered.
@@ -71,8 +73,10 @@ class PollSchedule:
             if 0.8 * self.expected_s <= elapsed_s <= 1.25 * self.expected_s and bound >= 4 * self.min_interval_s:
                 return bound / 2  # where the job most likely ends
             return bound
-        to_grid = (first_in_window - elapsed_s) % self.max_late_s
-        return max(to_grid if to_grid > 1e-6 else self.max_late_s, self.min_interval_s)
+        # Before the window: the fixed loop's grid (10 s, 20 s, ... after submission), so a job
+        # that ends early is never noticed later than that loop would notice it.
+        next_on_grid = (math.floor(elapsed_s / self.max_late_s + 1e-9) + 1) * self.max_late_s
+        return max(min(next_on_grid, first_in_window) - elapsed_s, self.min_interval_s)
 
     def error_delay(self, consecutive_errors: int, retry_after: float | None) -> float:
         """Seconds to wait after a failed poll: the server's hint, else backoff."""

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +33,7 @@ from tasks import best_effort, record_assets, report_table, submission_locks, su
 
 from ._events import GenerationInfo, emit_generation_event, report_abandoned
 from ._generation import GenerationResult, check_writable, failed_details, result_of, submit_generation
-from ._priors import load_priors, save_priors
+from ._priors import Log, load_priors, save_priors
 
 __all__ = ["BatchFailure", "BatchSummary", "generate_videos"]
 
@@ -107,6 +107,30 @@ class _SpendGuard:
         if not paid:
             self.remaining += 1
         self._settled.set()
+
+
+class _PriorsSaver:
+    """Saves the batch's observed times as soon as no item waits any more.
+
+    At the end of a big batch the Prefect server is still ingesting the batch's events
+    and takes seconds to answer a write; started when the last wait ends, the save
+    runs while the last files download instead of after them.
+    """
+
+    def __init__(self, priors: ObservedTimes, items: int, logger: Log) -> None:
+        self._priors, self._items, self._logger = priors, items, logger
+        self._past: set[int] = set()
+        self._saving: asyncio.Task[None] | None = None
+
+    def waited(self, index: int) -> None:
+        """Item `index` is past its wait (done, failed, or never submitted); repeats count once."""
+        self._past.add(index)
+        if len(self._past) == self._items and self._saving is None:
+            self._saving = asyncio.create_task(save_priors(self._priors, self._logger))
+
+    async def finish(self) -> None:
+        """Wait for the save (start it if some wait never ended)."""
+        await (self._saving or save_priors(self._priors, self._logger))
 
 
 @dataclass
@@ -210,13 +234,15 @@ async def generate_videos(
                 item.submitted, item.paid, reserved = True, not resumed, False
                 guard.settle(paid=item.paid)
                 item.result = await _finish_inline(
-                    info, generation, client, deadline_s, expected_s, submitted_at, priors, learn=not resumed
-                )
+                    info, generation, client, deadline_s, expected_s, submitted_at, priors, learn=not resumed,
+                    on_waited=lambda: saver.waited(item.index),
+                )  # fmt: skip
         except Exception as exc:  # reported per item; the others go on
             item.error = exc
         finally:
             if reserved:  # ended before a generation id came back
                 guard.settle(paid=item.maybe_billed)
+            saver.waited(item.index)  # also when it never reached its wait
 
     firsts: dict[str, _Item] = {}
     async with resolved.get_client() as client:
@@ -224,6 +250,7 @@ async def generate_videos(
             route, body = client.request_body(item.request)  # a field the route lacks fails here, before paying
             first = firsts.setdefault(json.dumps([route, body], sort_keys=True), item)
             item.same_as = None if first is item else first.index
+        saver = _PriorsSaver(priors, len(firsts), logger)
         # Every item settles inside run(); the client closes only after all have.
         await asyncio.gather(*(run(item, client) for item in batch if item.same_as is None))
     for item in batch:
@@ -253,7 +280,7 @@ async def generate_videos(
     # The Prefect server answers these slowly while it ingests the batch's events: in parallel,
     # the flow waits for the slowest, not for their sum.
     await asyncio.gather(
-        save_priors(priors, logger),
+        saver.finish(),
         best_effort(
             record_assets({r.path: f"{r.model}: {r.prompt or ''}" for r in (item.result for item in batch) if r}),
             "recording the files as assets",
@@ -288,25 +315,32 @@ async def _finish_inline(
     started: float,
     priors: ObservedTimes,
     learn: bool,
+    on_waited: Callable[[], None],
 ) -> GenerationResult:
     """Wait for a batch item's generation and download it, emitting its events.
 
     Inline, without task runs of their own: each costs milliseconds of CPU, which adds
     up over thousands of items (see bench/README.md); the batch reports in one table
     and records all files as assets at the end.
+
+    Args:
+        on_waited: Called when the wait is over, before the download.
     """
     logger = get_run_logger()
     try:
-        generation = await client.wait(
-            generation.id,
-            model=info.model,
-            deadline_s=deadline_s,
-            expected_s=expected_s,
-            priors=priors,
-            learn=learn,
-            log=logger,
-            known=generation,
-        )
+        try:
+            generation = await client.wait(
+                generation.id,
+                model=info.model,
+                deadline_s=deadline_s,
+                expected_s=expected_s,
+                priors=priors,
+                learn=learn,
+                log=logger,
+                known=generation,
+            )
+        finally:
+            on_waited()
         downloaded = await client.download(
             generation, info.output_dir, default_extension=get_model(info.model).extension
         )

@@ -185,9 +185,9 @@ async def test_a_slow_server_cannot_stretch_the_deadline(aimlapi_sim):
         aimlapi_sim.faults.add("poll", "delay", seconds=10, times=5)  # answers long after the deadline
         started = time.monotonic()
         with pytest.raises(DeadlineExceededError, match=generation.id) as caught:
-            await client.wait(generation.id, model="google/veo3", deadline_s=4)
+            await client.wait(generation.id, model="google/veo3", deadline_s=4, expected_s=4)
     assert 4 <= time.monotonic() - started < 5.5
-    assert aimlapi_sim.ledger.polls(generation.id) == 1  # the first poll (at 2 s) hung until the deadline
+    assert aimlapi_sim.ledger.polls(generation.id) == 1  # the first poll (at 3 s) hung until the deadline
     assert caught.value.generation_id == generation.id
 
 

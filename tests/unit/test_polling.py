@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import httpx
 import pytest
 import respx
@@ -184,13 +186,24 @@ def test_a_prior_twice_too_long_still_notices_within_ten_percent():
     assert late <= 6.0
 
 
-def test_polls_before_the_window_are_ten_seconds_apart_and_none_comes_too_soon():
+def test_polls_before_the_window_follow_the_fixed_loops_grid():
     schedule = PollSchedule(expected_s=300)  # the window opens at 75 s, its first poll at 82.5 s
     elapsed, times = 0.0, []
     while elapsed < 82.5 - 1e-9:
         elapsed += schedule.next_delay(elapsed)
         times.append(round(elapsed, 6))
-    assert times == [2.5, 12.5, 22.5, 32.5, 42.5, 52.5, 62.5, 72.5, 82.5]
+    assert times == [10, 20, 30, 40, 50, 60, 70, 80, 82.5]
+
+
+@pytest.mark.parametrize("expected_s", [30.0, 120.0, 300.0, 3600.0])
+def test_a_job_done_before_the_window_is_noticed_no_later_than_by_the_fixed_loop(expected_s):
+    schedule = PollSchedule(expected_s=expected_s)
+    for step in range(1, 1001):
+        real = 0.25 * expected_s * step / 1000
+        polls, late = polls_until(schedule, real)
+        fixed_late = math.ceil(real / 10 - 1e-9) * 10 - real
+        assert late <= fixed_late + 1e-9, f"real {real:.1f}s noticed {late:.2f}s late, the fixed loop {fixed_late:.2f}s"
+        assert polls <= fixed_10s_polls(real), f"real {real:.1f}s: {polls} polls"  # and with no more polls
 
 
 def test_observed_times_give_a_median_prior_once_there_are_enough():
@@ -214,9 +227,9 @@ async def test_a_wait_schedules_from_the_learned_prior_and_records_the_completio
     priors = ObservedTimes({"google/veo3": [60.0, 60.0, 60.0]})
     async with client_on(router, clock) as client:
         await client.wait("g", model="google/veo3", priors=priors)
-    # A prior of 60 s (not the catalogue's 120 s): the window opens at 15 s, its first poll
-    # comes 2 s later, and the poll before it 10 s earlier.
-    assert clock.sleeps[:3] == [pytest.approx(7.0), pytest.approx(10.0), pytest.approx(2.0)]
+    # A prior of 60 s (not the catalogue's 120 s): the window opens at 15 s and its first poll
+    # comes 2 s later; before it, the fixed loop's grid (10 s).
+    assert clock.sleeps[:3] == [pytest.approx(10.0), pytest.approx(7.0), pytest.approx(2.0)]
     polls = [sum(clock.sleeps[: i + 1]) for i in range(len(clock.sleeps))]
     assert priors.fresh() == {"google/veo3": [round((polls[-2] + polls[-1]) / 2, 1)]}
 
