@@ -133,17 +133,21 @@ async def test_the_sweeper_collects_what_runs_left_and_only_for_its_own_account(
 
 
 async def test_the_sweeper_collects_an_abandoned_generation(aimlapi_sim, aimlapi_credentials, tmp_path):
-    aimlapi_sim.generation_s = 5
+    aimlapi_sim.generation_s = 20  # still rendering when the run is cancelled, even on a busy machine
     run = asyncio.create_task(
         generate_video(prompt="Abandoned, then swept", credentials=aimlapi_credentials, output_dir=str(tmp_path))
     )
     await until(lambda: aimlapi_sim.ledger.accepted, 30, "the submission")
+    (generation_id,) = aimlapi_sim.ledger.accepted
+    # Cancel once the run has reported the submission (on a busy machine the create can be
+    # answered well before the submit task returns), as a user cancels a run that is waiting.
+    assert await read_events("aimlapi.video.submitted", f"aimlapi.generation.{generation_id}", expected=1)
     run.cancel()
     with pytest.raises(asyncio.CancelledError):
         await run
-    (generation_id,) = aimlapi_sim.ledger.accepted
-    await read_events("aimlapi.video.abandoned", f"aimlapi.generation.{generation_id}", expected=1)
-    await asyncio.sleep(5)  # it completes on the API meanwhile
+    assert await read_events("aimlapi.video.abandoned", f"aimlapi.generation.{generation_id}", expected=1)
+    # It completes on the API meanwhile.
+    await asyncio.sleep(max(0.0, aimlapi_sim.ledger.accepted_at[generation_id] + 20.5 - time.monotonic()))
 
     rows = await collect_outstanding(credentials=aimlapi_credentials, older_than_minutes=0, lookback_hours=1)
     (row,) = [row for row in rows if row.generation_id == generation_id]

@@ -94,3 +94,22 @@ async def test_priors_never_hold_up_a_run_when_the_prefect_api_is_down(caplog):
     assert "Could not read aimlapi-expected-seconds" in warnings[0] and "catalogue" in warnings[0]
     assert "Could not keep the observed generation times" in warnings[1]
     assert await Variable.aget(VARIABLE) is None  # and nothing was written anywhere
+
+
+async def test_a_batch_keeps_its_times_when_items_fail_repeat_or_are_left_out(
+    aimlapi_sim, aimlapi_credentials, tmp_path
+):
+    # The save starts once no item waits; failed, duplicate and unsubmitted items must not hold it back.
+    aimlapi_sim.generation_s = 2
+    aimlapi_sim.faults.add("submit", "fail", message="content policy")
+    items = [{"model": "video-01", "prompt": f"item {i}"} for i in range(4)]
+    summary = await generate_videos(
+        items=[*items, items[1]],
+        credentials=aimlapi_credentials,
+        output_dir=str(tmp_path),
+        max_new_submissions=3,
+        expected_s=2,
+    )
+    assert (len(summary.succeeded), len(summary.failed), len(summary.not_submitted)) == (3, 1, 1)  # 3: one twin
+    learned = await Variable.aget(VARIABLE)
+    assert len(learned["video-01"]) == 2  # the two generations that completed
