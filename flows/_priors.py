@@ -2,8 +2,8 @@
 
 The catalogue's expected times are guesses; what runs observe is better. Each run
 reads `aimlapi-expected-seconds` when it starts and, if it saw generations
-complete, adds them once when it ends (re-reading first, so concurrent runs lose
-little). Neither step may hold up or fail a run: a Prefect API that does not
+complete, adds them once when its last wait ends (re-reading first, so concurrent
+runs lose little). Neither step may hold up or fail a run: a Prefect API that does not
 answer in a few seconds costs the run its learned prior, nothing else.
 """
 
