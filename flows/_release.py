@@ -10,6 +10,7 @@ the same suspend (Prefect returns at once for a key it has seen) and downloads.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -39,6 +40,7 @@ __all__ = [
     "check_release_possible",
     "generation_of_pause",
     "release_worker",
+    "released_before",
 ]
 
 WATCHER_FLOW = "watch-suspended"
@@ -51,6 +53,11 @@ def generation_of_pause(pause_key: str | None) -> str | None:
     if pause_key and pause_key.startswith(PAUSE_PREFIX):
         return pause_key.removeprefix(PAUSE_PREFIX) or None
     return None
+
+
+def released_before(pause_keys: Iterable[str] | None) -> bool:
+    """Whether `release_worker` suspended a run with these pause keys before."""
+    return any(generation_of_pause(key) for key in pause_keys or ())
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,7 @@ class ReleasePlan:
     @property
     def resumed(self) -> bool:
         """Whether this run was released before: it must resume its submission, never `refresh` it."""
-        return any(generation_of_pause(key) for key in self.pause_keys)
+        return released_before(self.pause_keys)
 
 
 async def check_release_possible() -> ReleasePlan:

@@ -36,7 +36,7 @@ from tasks import report_table
 
 from ._events import GenerationInfo, emit_generation_event, read_generation_events
 from ._priors import Log, load_priors, save_priors
-from ._release import WATCHER_FLOW, generation_of_pause
+from ._release import WATCHER_FLOW, generation_of_pause, released_before
 
 __all__ = ["WatchedRun", "watch_suspended"]
 
@@ -167,7 +167,7 @@ class _Watcher:
         )
         async with get_client() as client:
             for run in await client.read_flow_runs(flow_run_filter=crashed_filter, limit=_PAGE):
-                if run.id in self._checked_crashes or not _released(run):
+                if run.id in self._checked_crashes or not released_before(run.empirical_policy.pause_keys):
                     continue
                 self._checked_crashes.add(run.id)
                 suspension = _suspension_before_last(await client.read_flow_run_states(run.id))
@@ -288,11 +288,6 @@ def _suspension_before_last(history: list[State[Any]]) -> StateDetails | None:
     if not suspensions or not generation_of_pause(suspensions[-1].state_details.pause_key):
         return None
     return suspensions[-1].state_details
-
-
-def _released(run: FlowRun) -> bool:
-    """Whether `release_worker` ever suspended this run."""
-    return any(map(generation_of_pause, run.empirical_policy.pause_keys or ()))
 
 
 def _pause_key(run: FlowRun) -> str | None:
