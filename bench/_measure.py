@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -60,12 +59,6 @@ def own_peak_rss_mb() -> float:
 
 def python(*args: str) -> list[str]:
     return [sys.executable, *args]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def tree_peak_rss_mb(pid: int) -> float:

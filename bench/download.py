@@ -15,8 +15,9 @@ import tempfile
 from pathlib import Path
 
 from aimlapi_client import VideoClient, build_request
+from tests._services import free_port
 
-from ._measure import free_port, measure, python
+from ._measure import measure, python
 
 KEY = "bench-key"
 OURS = """

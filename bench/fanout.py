@@ -25,9 +25,9 @@ import httpx
 
 from aimlapi_sim import Emulator
 from flows._priors import VARIABLE
-from tests._services import postgres_cluster
+from tests._services import free_port, postgres_cluster
 
-from ._measure import free_port, measure, python, tree_peak_rss_mb
+from ._measure import measure, python, tree_peak_rss_mb
 
 KEY = "bench-key"
 
