@@ -47,6 +47,10 @@ class PollSchedule:
     - Before `T/4`, one poll every `max_late_s` on the fixed loop's grid (10 s,
       20 s, ... after submission): a job that ends that early is noticed no later
       than the fixed loop would notice it.
+    - A `scout` (one of a batch's first waits on a prior nobody has checked yet)
+      polls at half `lateness_bound` (every second at first) before the window
+      instead, so the batch learns a real time far below `T/4` within about a
+      second of the first completions.
 
     Polls follow the submission time, which spreads many waits over time already;
     only the backoff after errors is jittered.
@@ -59,6 +63,8 @@ class PollSchedule:
     """The longest backoff after errors."""
     jitter: float = 0.1
     """Spread of the backoff after errors."""
+    scout: bool = False
+    """Poll densely before the window (see above)."""
 
     def lateness_bound(self, real_s: float) -> float:
         """The most a completion at `real_s` is noticed late, inside the window."""
@@ -68,6 +74,8 @@ class PollSchedule:
         """Seconds to wait before the next poll, `elapsed_s` after submission."""
         window_start = 0.25 * self.expected_s
         first_in_window = window_start + self.lateness_bound(window_start)
+        if self.scout and elapsed_s < first_in_window - 1e-9:
+            return max(self.lateness_bound(elapsed_s) / 2, self.min_interval_s)
         if elapsed_s >= first_in_window - 1e-9:
             bound = self.lateness_bound(elapsed_s)
             if 0.8 * self.expected_s <= elapsed_s <= 1.25 * self.expected_s and bound >= 4 * self.min_interval_s:
@@ -89,9 +97,10 @@ class PollSchedule:
 class ObservedTimes:
     """Generation times seen per model; their median is the prior for the next waits.
 
-    A batch learns from its own first completions (waits already running pick the
-    new prior up at their next poll), and a run can start from the times earlier
-    runs saw.
+    A batch learns from its own first completions, and a run can start from the
+    times earlier runs saw. Waits already running pick a new prior up at their next
+    poll; when it drops sharply (first learned, or by more than a quarter),
+    `changed` wakes the sleeping ones to re-plan at once.
 
     Args:
         samples: Earlier observations, model -> seconds (oldest first).
@@ -105,6 +114,8 @@ class ObservedTimes:
         self.keep, self.min_samples = keep, min_samples
         self._samples = {model: [float(s) for s in times][-keep:] for model, times in (samples or {}).items()}
         self._fresh: dict[str, list[float]] = {}
+        self._announced = {model: self.expected_s(model) for model in self._samples}
+        self._changes: dict[str, asyncio.Event] = {}
 
     def observe(self, model: str, seconds: float) -> None:
         """Record that a generation of `model` took `seconds`."""
@@ -112,6 +123,16 @@ class ObservedTimes:
             times = record.setdefault(model, [])
             times.append(round(seconds, 1))
             del times[: -self.keep]
+        learned, announced = self.expected_s(model), self._announced.get(model)
+        # Small moves wait for each wait's next poll: waking every wait on each completion would cost more.
+        if learned is not None and (announced is None or learned < 0.75 * announced):
+            self._announced[model] = learned
+            if (change := self._changes.pop(model, None)) is not None:
+                change.set()
+
+    async def changed(self, model: str) -> None:
+        """Return once the prior of `model` is first learned or drops by more than a quarter."""
+        await self._changes.setdefault(model, asyncio.Event()).wait()
 
     def expected_s(self, model: str) -> float | None:
         """The median of the recent observations, once there are enough."""
@@ -132,6 +153,7 @@ async def wait_for_generation(
     schedule: PollSchedule | Callable[[], PollSchedule],
     on_poll: OnPoll | None = None,
     on_complete: Callable[[float], None] | None = None,
+    wake: Callable[[], Awaitable[None]] | None = None,
     long_poll_s: float | None = None,
     elapsed_s: float | None = None,
     not_found_grace_s: float = 30.0,
@@ -158,6 +180,9 @@ async def wait_for_generation(
             seconds since the start.
         on_complete: Called with the best estimate of when the job completed (the
             middle of the last interval between polls), in seconds from the start.
+        wake: Returns when the schedule may have moved a poll earlier (a prior
+            learned meanwhile, see `ObservedTimes.changed`): a wait sleeping until
+            its next scheduled poll then re-plans it from the new schedule.
         long_poll_s: How long the server may hold a poll (a long-poll route). A poll
             it held for at least half of that is followed by the next one at once;
             one answered sooner (the server did not hold it) by the schedule's wait.
@@ -181,8 +206,20 @@ async def wait_for_generation(
     started = clock() - (elapsed_s or 0.0)
     errors = unreadable = 0
     last_pending: float | None = None if elapsed_s else 0.0  # when the job was last seen unfinished
+
+    async def rest(delay: float, planned_at: float | None) -> None:
+        """Sleep `delay` (at most to the deadline); if woken, re-plan the poll due after `planned_at`."""
+        left = min(delay, deadline - clock())
+        while left > 0:
+            if wake is None or planned_at is None:
+                await sleep(left)
+                return
+            if not await _woken_first(sleep(left), wake()):
+                return
+            left = min(started + planned_at + current().next_delay(planned_at), deadline) - clock()
+
     if elapsed_s is None:  # a job just submitted is not done: the schedule's first wait comes first
-        await sleep(min(current().next_delay(0.0), deadline_s))
+        await rest(current().next_delay(0.0), 0.0)
     while (remaining := deadline - clock()) > 0:
         poll_started = clock()
         try:
@@ -201,17 +238,17 @@ async def wait_for_generation(
                     excerpt=exc.excerpt,
                 ) from None
             errors += 1
-            delay = current().error_delay(errors, None)
+            delay, planned_at = current().error_delay(errors, None), None
             log.warning("Unreadable status for %s (%d in a row): %s", generation_id, unreadable, exc.excerpt)
         except TransientError as exc:
             errors += 1
-            delay = current().error_delay(errors, getattr(exc, "retry_after", None))
+            delay, planned_at = current().error_delay(errors, getattr(exc, "retry_after", None)), None
             log.debug("Poll of %s failed (%s); next in %.1fs", generation_id, exc, delay)
         except AimlApiError as exc:
             if exc.status_code != 404 or clock() - started > not_found_grace_s:
                 raise
             errors += 1
-            delay = current().error_delay(errors, None)
+            delay, planned_at = current().error_delay(errors, None), None
             log.warning("Generation %s not visible yet (404); polling again", generation_id)
         else:
             errors = unreadable = 0
@@ -224,8 +261,8 @@ async def wait_for_generation(
                 return generation
             last_pending = elapsed
             held = long_poll_s is not None and clock() - poll_started >= long_poll_s / 2
-            delay = 0.0 if held else current().next_delay(elapsed)
-        await sleep(min(delay, max(deadline - clock(), 0.0)))
+            delay, planned_at = (0.0, None) if held else (current().next_delay(elapsed), elapsed)
+        await rest(delay, planned_at)
     waited = clock() - started - (elapsed_s or 0.0)
     raise DeadlineExceededError(
         f"Generation {generation_id} did not finish within {deadline_s:g}s. It is paid for and may "
@@ -234,6 +271,17 @@ async def wait_for_generation(
         generation_id=generation_id,
         waited_s=waited,
     )
+
+
+async def _woken_first(sleeping: Awaitable[None], waking: Awaitable[None]) -> bool:
+    """Await the first of `sleeping` and `waking` (cancelling the other); whether it was `waking`."""
+    sleep_task, wake_task = asyncio.ensure_future(sleeping), asyncio.ensure_future(waking)
+    try:
+        done, _ = await asyncio.wait((sleep_task, wake_task), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        sleep_task.cancel()
+        wake_task.cancel()
+    return wake_task in done
 
 
 def finished(generation: Generation) -> bool:

@@ -252,6 +252,7 @@ class VideoClient:
         expected_s: float | None = None,
         priors: ObservedTimes | None = None,
         learn: bool = True,
+        scout: bool = False,
         log: logging.Logger | logging.LoggerAdapter[logging.Logger] | None = None,
         known: Generation | None = None,
         elapsed_s: float | None = None,
@@ -268,6 +269,8 @@ class VideoClient:
                 learn from each other's completions.
             learn: Record this generation's time in `priors` (only true when the
                 wait started at its submission).
+            scout: Poll densely before the schedule's window (`PollSchedule.scout`):
+                one of a batch's first waits on a model whose real time nobody has seen yet.
             log: Where warnings about the wait go (this module's logger if unset).
             elapsed_s: Seconds since it was submitted, for a wait that starts later:
                 the first poll comes at once, the schedule counts from the submission.
@@ -280,10 +283,13 @@ class VideoClient:
             long_poll_s=LONG_POLL_S if get_model(model).long_poll(self.route_style) else None,
             model=model,
             deadline_s=deadline_s,
-            schedule=lambda: PollSchedule(expected_s=typical_seconds(model, expected_s=expected_s, priors=priors)),
+            schedule=lambda: PollSchedule(
+                expected_s=typical_seconds(model, expected_s=expected_s, priors=priors), scout=scout
+            ),
             on_poll=on_poll,
             elapsed_s=elapsed_s,
             on_complete=(lambda seconds: priors.observe(model, seconds)) if priors is not None and learn else None,
+            wake=(lambda: priors.changed(model)) if priors is not None and expected_s is None else None,
             sleep=self._sleep,
             clock=self._clock,
             log=log or logger,

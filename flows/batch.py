@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,9 @@ from ._generation import GenerationResult, check_writable, failed_details, resul
 from ._priors import Log, load_priors, save_priors
 
 __all__ = ["BatchFailure", "BatchSummary", "generate_videos"]
+
+_SCOUTING_FROM = 20
+"""Items of one model a batch needs before its first few scout for the rest."""
 
 
 class BatchFailure(BaseModel):
@@ -235,7 +238,7 @@ async def generate_videos(
                 guard.settle(paid=item.paid)
                 item.result = await _finish_inline(
                     info, generation, client, deadline_s, expected_s, submitted_at, priors, learn=not resumed,
-                    on_waited=lambda: saver.waited(item.index),
+                    scout=item.index in scouts and not resumed, on_waited=lambda: saver.waited(item.index),
                 )  # fmt: skip
         except Exception as exc:  # reported per item; the others go on
             item.error = exc
@@ -251,6 +254,7 @@ async def generate_videos(
             first = firsts.setdefault(json.dumps([route, body], sort_keys=True), item)
             item.same_as = None if first is item else first.index
         saver = _PriorsSaver(priors, len(firsts), logger)
+        scouts = set() if expected_s is not None else _scouts(firsts.values(), priors)
         # Every item settles inside run(); the client closes only after all have.
         await asyncio.gather(*(run(item, client) for item in batch if item.same_as is None))
     for item in batch:
@@ -315,6 +319,7 @@ async def _finish_inline(
     started: float,
     priors: ObservedTimes,
     learn: bool,
+    scout: bool,
     on_waited: Callable[[], None],
 ) -> GenerationResult:
     """Wait for a batch item's generation and download it, emitting its events.
@@ -324,6 +329,7 @@ async def _finish_inline(
     and records all files as assets at the end.
 
     Args:
+        scout: Poll densely to learn the model's real time for the rest (see `_scouts`).
         on_waited: Called when the wait is over, before the download.
     """
     logger = get_run_logger()
@@ -336,6 +342,7 @@ async def _finish_inline(
                 expected_s=expected_s,
                 priors=priors,
                 learn=learn,
+                scout=scout,
                 log=logger,
                 known=generation,
             )
@@ -350,6 +357,25 @@ async def _finish_inline(
     result = result_of(info, generation, downloaded, started)
     emit_generation_event("completed", info, path=result.path, host=result.host, url=result.url, bytes=result.bytes)
     return result
+
+
+def _scouts(items: Iterable[_Item], priors: ObservedTimes) -> set[int]:
+    """The indexes of the items that scout: the first few of each model with no learned time.
+
+    Their dense polls notice the first completions within seconds; the median of
+    those becomes the prior of the model's other waits, which wake to re-plan.
+    Only in a batch of at least `_SCOUTING_FROM` items of the model, where those
+    few waits' extra polls are a small share of the batch's.
+    """
+    by_model: dict[str, list[int]] = {}
+    for item in items:
+        by_model.setdefault(item.request.model, []).append(item.index)
+    return {
+        index
+        for model, indexes in by_model.items()
+        if len(indexes) >= _SCOUTING_FROM and priors.expected_s(model) is None
+        for index in indexes[: priors.min_samples]
+    }
 
 
 def _total(credits: list[float | None]) -> float | None:

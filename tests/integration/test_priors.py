@@ -48,6 +48,29 @@ async def test_a_batch_learns_the_real_time_from_its_first_completions(aimlapi_s
     assert len(learned["video-01"]) == 6 and all(1.0 < seconds < 10.0 for seconds in learned["video-01"])
 
 
+async def test_a_big_batch_scouts_the_real_time_and_wakes_its_waits(aimlapi_sim, aimlapi_credentials, tmp_path):
+    # All 20 in flight at once: without scouts, each first poll would come on the
+    # catalogue's schedule (9.5 s in). Three scouts poll every second, see the 3 s
+    # jobs done, and the waits sleeping toward 9.5 s wake and poll at once.
+    aimlapi_sim.generation_s = 3
+    items = [{"model": "video-01", "prompt": f"scouted item {i}"} for i in range(20)]
+    summary = await generate_videos(
+        items=items, credentials=aimlapi_credentials, output_dir=str(tmp_path), max_concurrency=20
+    )
+    assert len(summary.succeeded) == 20
+    ledger = aimlapi_sim.ledger
+    polls: dict[str, list[float]] = {}
+    for request in ledger.of("api", "GET"):
+        polls.setdefault(request.query["generation_id"], []).append(
+            request.at - ledger.accepted_at[request.query["generation_id"]]
+        )
+    assert all(min(times) < 7.5 for times in polls.values()), polls  # none waited for the catalogue's 9.5 s
+    assert sum(len(times) >= 3 for times in polls.values()) >= 3  # the scouts polled every second
+    assert sum(len(times) for times in polls.values()) <= 20 + 3 * 6  # what scouting cost: a few polls
+    learned = await Variable.aget(VARIABLE)
+    assert len(learned["video-01"]) == 10 and all(1.0 < seconds < 7.0 for seconds in learned["video-01"])  # 10 kept
+
+
 async def test_runs_keep_what_they_observed_for_later_runs(aimlapi_sim, aimlapi_credentials, tmp_path):
     aimlapi_sim.generation_s = 2
     first = await generate_video(

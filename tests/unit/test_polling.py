@@ -276,3 +276,76 @@ async def test_a_late_wait_keeps_its_own_deadline(router):
         await wait(router, lambda request: ok({"id": "g", "status": "generating"}), clock, deadline_s=30.0,
                    elapsed_s=500.0)  # fmt: skip
     assert caught.value.waited_s == pytest.approx(30.0, abs=1.0)
+
+
+@pytest.mark.parametrize("expected_s", [30.0, 120.0, 300.0])
+def test_a_scout_notices_an_early_completion_within_half_the_bound(expected_s):
+    """A batch's scouts poll densely before the window, so a job far quicker than its prior is seen soon."""
+    scout = PollSchedule(expected_s=expected_s, scout=True)
+    assert scout.next_delay(0.0) == pytest.approx(1.0)
+    for step in range(1, 4001):
+        real = 4 * expected_s * step / 4000
+        polls, late = polls_until(scout, real)
+        limit = 0.55 * bound(real) if real < 0.25 * expected_s else bound(real)
+        assert late <= limit + 1e-9, f"real {real:.1f}s noticed {late:.2f}s late"
+    # What a scout costs: at most a poll a second before the window, the usual schedule in it.
+    assert polls_until(scout, 0.25 * expected_s)[0] <= 0.25 * expected_s + 1
+
+
+async def test_observed_times_announce_a_first_learned_or_sharply_lower_prior_only():
+    import asyncio
+
+    from aimlapi_client import ObservedTimes
+
+    async def announcements(observations: list[float], kept: list[float] | None = None) -> list[float]:
+        times = ObservedTimes({"video-01": kept} if kept else None)
+        woken: list[float] = []
+        for seconds in observations:
+            change = asyncio.ensure_future(times.changed("video-01"))
+            await asyncio.sleep(0)
+            times.observe("video-01", seconds)
+            await asyncio.sleep(0)
+            if change.done():
+                woken.append(times.expected_s("video-01"))
+            change.cancel()
+        return woken
+
+    assert await announcements([5.0, 5.0, 5.0, 5.0, 6.0]) == [5.0]  # learned at the third; small moves are quiet
+    assert await announcements([5.0, 5.0], kept=[60.0, 60.0, 60.0]) == []  # 60 s median: not moved yet
+    assert await announcements([5.0, 5.0, 5.0], kept=[60.0, 60.0]) == [60.0, 32.5, 5.0]  # each drop by over a quarter
+    assert await announcements([40.0, 40.0, 40.0, 20.0, 20.0, 20.0, 20.0]) == [40.0, 20.0]
+
+
+async def test_a_sleeping_wait_re_plans_at_once_when_the_prior_is_learned():
+    """A wait due to poll at 10 s polls as soon as other waits teach a prior that makes that poll overdue."""
+    import asyncio
+    import time
+
+    from aimlapi_client import Generation, ObservedTimes
+    from aimlapi_client._polling import wait_for_generation
+
+    priors = ObservedTimes()
+    polled_at: list[float] = []
+    started = time.monotonic()
+
+    async def fetch() -> Generation:
+        polled_at.append(time.monotonic() - started)
+        return Generation.model_validate(DONE)
+
+    def schedule() -> PollSchedule:
+        learned = priors.expected_s("google/veo3")
+        return PollSchedule(expected_s=learned or 120.0, min_interval_s=0.05)
+
+    async def teach() -> None:
+        await asyncio.sleep(0.3)
+        for _ in range(3):
+            priors.observe("google/veo3", 0.4)  # the window of a 0.4 s prior: its first poll is 0.2 s in
+
+    waiting = asyncio.ensure_future(
+        wait_for_generation(
+            fetch, generation_id="g", model="google/veo3", deadline_s=60, schedule=schedule,
+            wake=lambda: priors.changed("google/veo3"),
+        )
+    )  # fmt: skip
+    await asyncio.gather(waiting, teach())
+    assert len(polled_at) == 1 and 0.3 <= polled_at[0] < 2.0  # not the 10 s the catalogue's prior gave
