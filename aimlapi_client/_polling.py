@@ -97,8 +97,8 @@ class PollSchedule:
 class ObservedTimes:
     """Generation times seen per model; their median is the prior for the next waits.
 
-    A batch learns from its own first completions, and a run can start from the
-    times earlier runs saw. Waits already running pick a new prior up at their next
+    A run can start from the times earlier runs saw, and a batch learns from its own
+    first completions (which then take precedence). Waits already running pick a new prior up at their next
     poll; when it drops sharply (first learned, or by more than a quarter),
     `changed` wakes the sleeping ones to re-plan at once.
 
@@ -135,8 +135,13 @@ class ObservedTimes:
         await self._changes.setdefault(model, asyncio.Event()).wait()
 
     def expected_s(self, model: str) -> float | None:
-        """The median of the recent observations, once there are enough."""
-        times = self._samples.get(model, [])
+        """The median of this run's observations once there are enough, else of the recent ones.
+
+        A run trusts what it sees over what earlier runs saw: a time kept from runs
+        of other durations or resolutions gives way as soon as this run has its own.
+        """
+        fresh = self._fresh.get(model, [])
+        times = fresh if len(fresh) >= self.min_samples else self._samples.get(model, [])
         return statistics.median(times) if len(times) >= self.min_samples else None
 
     def fresh(self) -> dict[str, list[float]]:

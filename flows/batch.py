@@ -360,20 +360,22 @@ async def _finish_inline(
 
 
 def _scouts(items: Iterable[_Item], priors: ObservedTimes) -> set[int]:
-    """The indexes of the items that scout: the first few of each model with no learned time.
+    """The indexes of the items that scout: the first few of each model.
 
-    Their dense polls notice the first completions within seconds; the median of
-    those becomes the prior of the model's other waits, which wake to re-plan.
-    Only in a batch of at least `_SCOUTING_FROM` items of the model, where those
-    few waits' extra polls are a small share of the batch's.
+    Their dense polls notice the first completions within about a second; the
+    median of those becomes the prior of the model's other waits (over the
+    catalogue's and over times kept from earlier runs, which may have been of other
+    durations), and the sleeping ones wake to re-plan. Only in a batch of at least
+    `_SCOUTING_FROM` items of the model, where those few waits' extra polls are a
+    small share of the batch's.
     """
     by_model: dict[str, list[int]] = {}
     for item in items:
         by_model.setdefault(item.request.model, []).append(item.index)
     return {
         index
-        for model, indexes in by_model.items()
-        if len(indexes) >= _SCOUTING_FROM and priors.expected_s(model) is None
+        for indexes in by_model.values()
+        if len(indexes) >= _SCOUTING_FROM
         for index in indexes[: priors.min_samples]
     }
 

@@ -48,10 +48,13 @@ async def test_a_batch_learns_the_real_time_from_its_first_completions(aimlapi_s
     assert len(learned["video-01"]) == 6 and all(1.0 < seconds < 10.0 for seconds in learned["video-01"])
 
 
-async def test_a_big_batch_scouts_the_real_time_and_wakes_its_waits(aimlapi_sim, aimlapi_credentials, tmp_path):
-    # All 20 in flight at once: without scouts, each first poll would come on the
-    # catalogue's schedule (9.5 s in). Three scouts poll every second, see the 3 s
-    # jobs done, and the waits sleeping toward 9.5 s wake and poll at once.
+@pytest.mark.parametrize("kept", [None, [60.0] * 10], ids=["first-run", "kept-time-wrong"])
+async def test_a_big_batch_scouts_the_real_time_and_wakes_its_waits(aimlapi_sim, aimlapi_credentials, tmp_path, kept):
+    # All 20 in flight at once: without scouts, each first poll would come 9.5 s in on
+    # the catalogue's 30 s, or 10 s in on a kept 60 s. Three scouts poll every second,
+    # see the 3 s jobs done, and the waits sleeping toward then wake and poll at once.
+    if kept:
+        await Variable.aset(VARIABLE, {"video-01": kept})
     aimlapi_sim.generation_s = 3
     items = [{"model": "video-01", "prompt": f"scouted item {i}"} for i in range(20)]
     summary = await generate_videos(
@@ -64,7 +67,7 @@ async def test_a_big_batch_scouts_the_real_time_and_wakes_its_waits(aimlapi_sim,
         polls.setdefault(request.query["generation_id"], []).append(
             request.at - ledger.accepted_at[request.query["generation_id"]]
         )
-    assert all(min(times) < 7.5 for times in polls.values()), polls  # none waited for the catalogue's 9.5 s
+    assert all(min(times) < 7.5 for times in polls.values()), polls  # none waited for the prior's schedule
     assert sum(len(times) >= 3 for times in polls.values()) >= 3  # the scouts polled every second
     assert sum(len(times) for times in polls.values()) <= 20 + 3 * 6  # what scouting cost: a few polls
     learned = await Variable.aget(VARIABLE)

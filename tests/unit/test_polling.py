@@ -314,6 +314,8 @@ async def test_observed_times_announce_a_first_learned_or_sharply_lower_prior_on
     assert await announcements([5.0, 5.0], kept=[60.0, 60.0, 60.0]) == []  # 60 s median: not moved yet
     assert await announcements([5.0, 5.0, 5.0], kept=[60.0, 60.0]) == [60.0, 32.5, 5.0]  # each drop by over a quarter
     assert await announcements([40.0, 40.0, 40.0, 20.0, 20.0, 20.0, 20.0]) == [40.0, 20.0]
+    # A run's own times take over from the ten an earlier run kept once there are three.
+    assert await announcements([5.0, 5.0, 5.0], kept=[60.0] * 10) == [5.0]
 
 
 async def test_a_sleeping_wait_re_plans_at_once_when_the_prior_is_learned():
