@@ -270,7 +270,7 @@ class VideoClient:
             learn: Record this generation's time in `priors` (only true when the
                 wait started at its submission).
             scout: Poll densely before the schedule's window (`PollSchedule.scout`):
-                one of a batch's first waits on a model whose real time nobody has seen yet.
+                one of a batch's first waits of a model, to learn its real time for the rest.
             log: Where warnings about the wait go (this module's logger if unset).
             elapsed_s: Seconds since it was submitted, for a wait that starts later:
                 the first poll comes at once, the schedule counts from the submission.

@@ -24,24 +24,33 @@ async def no_learned_times():
     await Variable.aunset(VARIABLE)
 
 
-def first_poll_after(ledger, generation_id: str) -> float:
-    polls = [r.at for r in ledger.of("api", "GET") if r.query.get("generation_id") == generation_id]
-    return min(polls) - ledger.accepted_at[generation_id]
+def polls_after_acceptance(ledger) -> dict[str, list[float]]:
+    """Each generation's status polls, in seconds after the emulator accepted it."""
+    polls: dict[str, list[float]] = {}
+    for request in ledger.of("api", "GET"):
+        generation_id = request.query["generation_id"]
+        polls.setdefault(generation_id, []).append(request.at - ledger.accepted_at[generation_id])
+    return polls
+
+
+async def batch_of_3s_jobs(aimlapi_sim, credentials, out, n: int, max_concurrency: int):
+    """`n` video-01 jobs (catalogue prior 30 s) that really take 3 s; the emulator's ledger after."""
+    aimlapi_sim.generation_s = 3
+    items = [{"model": "video-01", "prompt": f"item {i} of {n}"} for i in range(n)]
+    summary = await generate_videos(
+        items=items, credentials=credentials, output_dir=str(out), max_concurrency=max_concurrency
+    )
+    assert len(summary.succeeded) == n
+    return aimlapi_sim.ledger
 
 
 async def test_a_batch_learns_the_real_time_from_its_first_completions(aimlapi_sim, aimlapi_credentials, tmp_path):
-    # video-01's catalogue prior is 30 s; these take 3 s. The first wave is polled on
-    # the catalogue's schedule (first poll 9.5 s in); the second, on what the first saw.
-    aimlapi_sim.generation_s = 3
-    items = [{"model": "video-01", "prompt": f"wave item {i}"} for i in range(6)]
-    summary = await generate_videos(
-        items=items, credentials=aimlapi_credentials, output_dir=str(tmp_path), max_concurrency=3
-    )
-    assert len(summary.succeeded) == 6
-    ledger = aimlapi_sim.ledger
-    first_wave, second_wave = ledger.accepted[:3], ledger.accepted[3:]
-    first_polls = [first_poll_after(ledger, g) for g in first_wave]
-    second_polls = [first_poll_after(ledger, g) for g in second_wave]
+    # Too small to scout: the first wave is polled on the catalogue's schedule (first
+    # poll 9.5 s in); the second, on what the first saw.
+    ledger = await batch_of_3s_jobs(aimlapi_sim, aimlapi_credentials, tmp_path, n=6, max_concurrency=3)
+    polls = polls_after_acceptance(ledger)
+    first_polls = [min(polls[g]) for g in ledger.accepted[:3]]
+    second_polls = [min(polls[g]) for g in ledger.accepted[3:]]
     assert min(first_polls) >= 9.4  # scheduled 9.5 s after each wait began
     assert max(second_polls) < min(first_polls) - 3  # about 3 s: the learned prior is ~5 s
     learned = await Variable.aget(VARIABLE)
@@ -55,18 +64,9 @@ async def test_a_big_batch_scouts_the_real_time_and_wakes_its_waits(aimlapi_sim,
     # see the 3 s jobs done, and the waits sleeping toward then wake and poll at once.
     if kept:
         await Variable.aset(VARIABLE, {"video-01": kept})
-    aimlapi_sim.generation_s = 3
-    items = [{"model": "video-01", "prompt": f"scouted item {i}"} for i in range(20)]
-    summary = await generate_videos(
-        items=items, credentials=aimlapi_credentials, output_dir=str(tmp_path), max_concurrency=20
+    polls = polls_after_acceptance(
+        await batch_of_3s_jobs(aimlapi_sim, aimlapi_credentials, tmp_path, n=20, max_concurrency=20)
     )
-    assert len(summary.succeeded) == 20
-    ledger = aimlapi_sim.ledger
-    polls: dict[str, list[float]] = {}
-    for request in ledger.of("api", "GET"):
-        polls.setdefault(request.query["generation_id"], []).append(
-            request.at - ledger.accepted_at[request.query["generation_id"]]
-        )
     assert all(min(times) < 7.5 for times in polls.values()), polls  # none waited for the prior's schedule
     assert sum(len(times) >= 3 for times in polls.values()) >= 3  # the scouts polled every second
     assert sum(len(times) for times in polls.values()) <= 20 + 3 * 6  # what scouting cost: a few polls
