@@ -47,10 +47,10 @@ class PollSchedule:
     - Before `T/4`, one poll every `max_late_s` on the fixed loop's grid (10 s,
       20 s, ... after submission): a job that ends that early is noticed no later
       than the fixed loop would notice it.
-    - A `scout` (one of a batch's first waits on a prior nobody has checked yet)
-      polls at half `lateness_bound` (every second at first) before the window
-      instead, so the batch learns a real time far below `T/4` within about a
-      second of the first completions.
+    - A `scout` (one of a batch's first waits of a model) polls at half
+      `lateness_bound` (every second at first) before the window instead, so the
+      batch learns a real time far below `T/4` within about a second of the first
+      completions.
 
     Polls follow the submission time, which spreads many waits over time already;
     only the backoff after errors is jittered.
@@ -98,9 +98,9 @@ class ObservedTimes:
     """Generation times seen per model; their median is the prior for the next waits.
 
     A run can start from the times earlier runs saw, and a batch learns from its own
-    first completions (which then take precedence). Waits already running pick a new prior up at their next
-    poll; when it drops sharply (first learned, or by more than a quarter),
-    `changed` wakes the sleeping ones to re-plan at once.
+    first completions (which then take precedence). Waits already running pick a new
+    prior up at their next poll; when it drops sharply (first learned, or by more
+    than a quarter), `changed` wakes the sleeping ones to re-plan at once.
 
     Args:
         samples: Earlier observations, model -> seconds (oldest first).

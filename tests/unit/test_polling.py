@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
+import time
 
 import httpx
 import pytest
@@ -293,8 +295,6 @@ def test_a_scout_notices_an_early_completion_within_half_the_bound(expected_s):
 
 
 async def test_observed_times_announce_a_first_learned_or_sharply_lower_prior_only():
-    import asyncio
-
     from aimlapi_client import ObservedTimes
 
     async def announcements(observations: list[float], kept: list[float] | None = None) -> list[float]:
@@ -320,9 +320,6 @@ async def test_observed_times_announce_a_first_learned_or_sharply_lower_prior_on
 
 async def test_a_sleeping_wait_re_plans_at_once_when_the_prior_is_learned():
     """A wait due to poll at 10 s polls as soon as other waits teach a prior that makes that poll overdue."""
-    import asyncio
-    import time
-
     from aimlapi_client import Generation, ObservedTimes
     from aimlapi_client._polling import wait_for_generation
 
