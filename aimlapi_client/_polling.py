@@ -115,7 +115,7 @@ class ObservedTimes:
         self._samples = {model: [float(s) for s in times][-keep:] for model, times in (samples or {}).items()}
         self._fresh: dict[str, list[float]] = {}
         self._announced = {model: self.expected_s(model) for model in self._samples}
-        self._changes: dict[str, asyncio.Event] = {}
+        self._changes: dict[tuple[str, asyncio.AbstractEventLoop], asyncio.Event] = {}  # an Event serves one loop
 
     def observe(self, model: str, seconds: float) -> None:
         """Record that a generation of `model` took `seconds`."""
@@ -127,12 +127,12 @@ class ObservedTimes:
         # Small moves wait for each wait's next poll: waking every wait on each completion would cost more.
         if learned is not None and (announced is None or learned < 0.75 * announced):
             self._announced[model] = learned
-            if (change := self._changes.pop(model, None)) is not None:
-                change.set()
+            for key in [key for key in self._changes if key[0] == model]:
+                self._changes.pop(key).set()
 
     async def changed(self, model: str) -> None:
         """Return once the prior of `model` is first learned or drops by more than a quarter."""
-        await self._changes.setdefault(model, asyncio.Event()).wait()
+        await self._changes.setdefault((model, asyncio.get_running_loop()), asyncio.Event()).wait()
 
     def expected_s(self, model: str) -> float | None:
         """The median of this run's observations once there are enough, else of the recent ones.

@@ -318,6 +318,29 @@ async def test_observed_times_announce_a_first_learned_or_sharply_lower_prior_on
     assert await announcements([5.0, 5.0, 5.0], kept=[60.0] * 10) == [5.0]
 
 
+def test_observed_times_wake_waits_in_any_event_loop():
+    """One `ObservedTimes` outlives an event loop (a sync flow runs each task's loop in turn)."""
+    from aimlapi_client import ObservedTimes
+
+    times = ObservedTimes()
+
+    async def left_waiting() -> None:  # a wait that ended (cancelled) before anything was learned
+        waiting = asyncio.ensure_future(times.changed("video-01"))
+        await asyncio.sleep(0)
+        waiting.cancel()
+
+    async def woken() -> bool:
+        waiting = asyncio.ensure_future(times.changed("video-01"))
+        await asyncio.sleep(0)
+        for _ in range(3):
+            times.observe("video-01", 5.0)
+        await asyncio.wait_for(waiting, 1.0)
+        return waiting.done()
+
+    asyncio.run(left_waiting())
+    assert asyncio.run(woken())
+
+
 async def test_a_sleeping_wait_re_plans_at_once_when_the_prior_is_learned():
     """A wait due to poll at 10 s polls as soon as other waits teach a prior that makes that poll overdue."""
     from aimlapi_client import Generation, ObservedTimes
