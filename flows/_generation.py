@@ -30,10 +30,12 @@ from aimlapi_client import (
 from blocks import AimlApiCredentials, resolve_credentials
 from tasks import (
     best_effort,
+    check_submission_storage,
     download_video_as_asset,
     load_output_storage,
     store_copy,
     submission_locks,
+    submission_store,
     submit_cached,
     submit_task_for,
     wait_for_video,
@@ -306,6 +308,8 @@ async def run_generation(
     plan = await check_release_possible() if release else None
     if plan and plan.resumed:
         refresh = False  # resumed: its generation is paid for
+    else:
+        await check_submission_storage(await submission_store(submission_locks()))
     resolved = await resolve_credentials(credentials)
     async with resolved.get_client() as client:
         client.request_body(request)  # a field the route lacks fails here, before paying

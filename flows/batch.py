@@ -29,7 +29,14 @@ from aimlapi_client import (
     get_model,
 )
 from blocks import AimlApiCredentials, resolve_credentials
-from tasks import best_effort, record_assets, report_table, submission_locks, submission_store
+from tasks import (
+    best_effort,
+    check_submission_storage,
+    record_assets,
+    report_table,
+    submission_locks,
+    submission_store,
+)
 
 from ._events import GenerationInfo, emit_generation_event, report_abandoned
 from ._generation import GenerationResult, check_writable, failed_details, result_of, submit_generation
@@ -215,6 +222,7 @@ async def generate_videos(
     logger = get_run_logger()
     priors = await load_priors(logger)  # and the batch's own first completions, as they come
     store = await submission_store(submission_locks())  # AIMLAPI_LOCKS, read as the run starts
+    await check_submission_storage(store)
 
     async def run(item: _Item, client: VideoClient) -> None:
         reserved = False

@@ -6,6 +6,7 @@ from ._locks import LOCKS_ENV, FlockLockManager, submission_locks
 from ._reporting import best_effort, report_table
 from ._storage import load_output_storage, store_copy
 from .video import (
+    check_submission_storage,
     download_video,
     download_video_as_asset,
     record_assets,
@@ -23,6 +24,7 @@ __all__ = [
     "BudgetExceededError",
     "FlockLockManager",
     "best_effort",
+    "check_submission_storage",
     "report_table",
     "download_video",
     "ensure_budget",

@@ -26,6 +26,7 @@ from aimlapi_client import (
     Generation,
     ObservedTimes,
     RequestBase,
+    RequestValidationError,
     TransientError,
     VideoClient,
     typical_seconds,
@@ -36,6 +37,7 @@ from ._cache import SUBMIT_CACHE, SUBMIT_CACHE_EXPIRATION, submission_key
 from ._reporting import best_effort
 
 __all__ = [
+    "check_submission_storage",
     "download_video",
     "download_video_as_asset",
     "record_assets",
@@ -110,6 +112,31 @@ async def submission_store(locks: LockManager) -> ResultStore:
     Build it once per batch: it is the same for every item.
     """
     return await get_result_store().aupdate_for_task(submit_task_for(locks))
+
+
+_WRITE_CHECK_KEY = "prefect-aimlapi-write-check"
+
+
+async def check_submission_storage(store: ResultStore) -> None:
+    """Fail before paying if the submission cache cannot be written.
+
+    Prefect logs a failed cache write and goes on; the generation is paid, but a
+    re-run of the request, finding no record, would pay for it again. One small
+    record (always the same key) is written to the store's storage to find out.
+
+    Raises:
+        RequestValidationError: The storage refused the write; names it and the cause.
+    """
+    try:
+        await store.awrite(obj=None, key=_WRITE_CHECK_KEY)
+    except Exception as exc:
+        storage = store.result_storage
+        where = getattr(storage, "basepath", None) or type(storage).__name__
+        raise RequestValidationError(
+            f"the submission cache ({where}) cannot be written ({type(exc).__name__}: {exc}); without its "
+            "records a re-run would pay again for each generation. Make it writable, or point "
+            "PREFECT_LOCAL_STORAGE_PATH (or the default result storage block) somewhere that is."
+        ) from None
 
 
 async def submit_cached(

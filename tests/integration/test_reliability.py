@@ -10,11 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
-from prefect.settings import PREFECT_API_URL
+from prefect.settings import PREFECT_API_URL, PREFECT_LOCAL_STORAGE_PATH, temporary_settings
 
-from aimlapi_client import SubmissionUnknownError
+from aimlapi_client import RequestValidationError, SubmissionUnknownError
 from aimlapi_sim.pytest_plugin import SIM_API_KEY
-from flows import generate_video
+from flows import generate_video, generate_videos
 
 pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.slow]
 
@@ -142,3 +142,24 @@ async def test_a_submit_the_server_certainly_refused_is_retried_by_the_task(aiml
     generation = await submit_once()
     assert len(aimlapi_sim.ledger.of("api", "POST")) == 4  # 3 refused, then the task's retry
     assert aimlapi_sim.ledger.accepted == [generation.id]
+
+
+@pytest.mark.parametrize("flow", ["generate_video", "generate_videos"])
+async def test_an_unwritable_submission_cache_fails_before_paying(aimlapi_sim, aimlapi_credentials, tmp_path, flow):
+    # Prefect would log the failed cache write and go on: this run would get its video,
+    # and every re-run would pay for it again.
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with temporary_settings({PREFECT_LOCAL_STORAGE_PATH: blocker / "storage"}):
+        with pytest.raises(RequestValidationError, match=r"submission cache .*a-file/storage.* cannot be written"):
+            if flow == "generate_video":
+                await generate_video(
+                    prompt="No record, no run", model="video-01", credentials=aimlapi_credentials,
+                    output_dir=str(tmp_path / "out"),
+                )  # fmt: skip
+            else:
+                await generate_videos(
+                    items=[{"model": "video-01", "prompt": "No record, no run"}], credentials=aimlapi_credentials,
+                    output_dir=str(tmp_path / "out"),
+                )  # fmt: skip
+    assert aimlapi_sim.ledger.accepted == []  # nothing paid
