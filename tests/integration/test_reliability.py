@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from prefect.settings import PREFECT_API_URL, PREFECT_LOCAL_STORAGE_PATH, temporary_settings
 
-from aimlapi_client import RequestValidationError, SubmissionUnknownError
+from aimlapi_client import RequestValidationError, SubmissionUnknownError, build_request
 from aimlapi_sim.pytest_plugin import SIM_API_KEY
 from flows import generate_video, generate_videos
+from tasks._cache import submission_key
 
 pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.slow]
 
@@ -163,3 +164,23 @@ async def test_an_unwritable_submission_cache_fails_before_paying(aimlapi_sim, a
                     output_dir=str(tmp_path / "out"),
                 )  # fmt: skip
     assert aimlapi_sim.ledger.accepted == []  # nothing paid
+
+
+async def test_a_cache_record_lost_mid_batch_is_reported_with_its_generation(
+    aimlapi_sim, aimlapi_credentials, tmp_path, caplog
+):
+    # The storage passes the check, then refuses one record: a directory stands where it goes.
+    items = [{"model": "video-01", "prompt": "record refused"}, {"model": "video-01", "prompt": "record kept"}]
+    async with aimlapi_credentials.get_client() as client:
+        refused_key = submission_key(build_request(**items[0]), client)
+    storage = tmp_path / "storage"
+    (storage / refused_key).mkdir(parents=True)
+    aimlapi_sim.generation_s = 1
+    with temporary_settings({PREFECT_LOCAL_STORAGE_PATH: storage}):
+        first = await generate_videos(items=items, credentials=aimlapi_credentials, output_dir=str(tmp_path / "out"))
+        assert len(first.succeeded) == 2  # this run goes on and gets both files
+        refused = next(r.generation_id for r in first.succeeded if r.prompt == "record refused")
+        warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and refused in r.getMessage()]
+        assert len(warnings) == 1 and "would pay again" in warnings[0] and "collect_generation(" in warnings[0]
+        await generate_videos(items=items, credentials=aimlapi_credentials, output_dir=str(tmp_path / "out"))
+    assert len(aimlapi_sim.ledger.accepted) == 3  # what the warning said: only the refused one was paid again
