@@ -170,7 +170,7 @@ async def submit_cached(
         generation = await client.submit(request)
         expiration = datetime.now(UTC) + SUBMIT_CACHE_EXPIRATION
         txn.stage(store.create_result_record(generation, key=key, expiration=expiration))  # type: ignore[arg-type]
-    if not txn.is_committed():  # Prefect logged why and went on; say what it costs
+    if txn.is_rolled_back():  # the commit failed: Prefect logged why and went on; say what it costs
         get_run_logger().warning(
             "Generation %s is paid for, but its cache record could not be written (see the error above): "
             "running this request again would pay again. %s finishes this generation without paying.",
