@@ -183,8 +183,12 @@ async def wait_for_generation(
             prior may improve while the wait runs).
         on_poll: Called after every readable answer with the generation and the
             seconds since the start.
-        on_complete: Called with the best estimate of when the job completed (the
-            middle of the last interval between polls), in seconds from the start.
+        on_complete: Called with the best estimate of when the job completed, in
+            seconds from the start: the middle of the interval between the last poll
+            that saw it unfinished and the one that saw it done; if the first poll
+            already saw it done, that poll's time (the job took at most that long:
+            half of it would teach a prior up to twice too short when the first poll
+            comes just after completion, as it does once a prior is right).
         wake: Returns when the schedule may have moved a poll earlier (a prior
             learned meanwhile, see `ObservedTimes.changed`): a wait sleeping until
             its next scheduled poll then re-plans it from the new schedule.
@@ -210,7 +214,7 @@ async def wait_for_generation(
     deadline = clock() + deadline_s
     started = clock() - (elapsed_s or 0.0)
     errors = unreadable = 0
-    last_pending: float | None = None if elapsed_s else 0.0  # when the job was last seen unfinished
+    last_pending: float | None = None  # when the job was last seen unfinished
 
     async def rest(delay: float, planned_at: float | None) -> None:
         """Sleep `delay` (at most to the deadline); if woken, re-plan the poll due after `planned_at`."""
@@ -261,8 +265,8 @@ async def wait_for_generation(
             if on_poll is not None:
                 await _report(on_poll, generation, elapsed, log)
             if finished(generation):
-                if on_complete is not None and last_pending is not None:
-                    on_complete((last_pending + elapsed) / 2)
+                if on_complete is not None and (last_pending is not None or not elapsed_s):
+                    on_complete(elapsed if last_pending is None else (last_pending + elapsed) / 2)
                 return generation
             last_pending = elapsed
             held = long_poll_s is not None and clock() - poll_started >= long_poll_s / 2

@@ -236,6 +236,20 @@ async def test_a_wait_schedules_from_the_learned_prior_and_records_the_completio
     assert priors.fresh() == {"google/veo3": [round((polls[-2] + polls[-1]) / 2, 1)]}
 
 
+async def test_a_job_done_at_the_first_poll_teaches_that_poll_time_not_half_of_it(router):
+    from aimlapi_client import ObservedTimes
+
+    # A prior that is right puts the first poll just after completion: the job took
+    # about that long (at most), not half of it, which would be the next run's prior.
+    clock = FakeClock()
+    router.get(ROUTE).mock(side_effect=[ok(DONE)])
+    priors = ObservedTimes()
+    async with client_on(router, clock) as client:
+        await client.wait("g", model="google/veo3", expected_s=8.0, priors=priors)
+    assert len(clock.sleeps) == 1
+    assert priors.fresh() == {"google/veo3": [round(clock.sleeps[0], 1)]}
+
+
 async def test_a_wait_not_started_at_submission_does_not_teach_the_prior(router):
     from aimlapi_client import ObservedTimes
 
