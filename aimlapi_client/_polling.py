@@ -47,10 +47,10 @@ class PollSchedule:
     - Before `T/4`, one poll every `max_late_s` on the fixed loop's grid (10 s,
       20 s, ... after submission): a job that ends that early is noticed no later
       than the fixed loop would notice it.
-    - A `scout` (one of a batch's first waits of a model) polls at half
-      `lateness_bound` (every second at first) before the window instead, so the
-      batch learns a real time far below `T/4` within about a second of the first
-      completions.
+    - A `scout` (one of a batch's first waits of a model) polls at a quarter of
+      `lateness_bound` (every half second at first, never more often) before the
+      window instead, so the batch learns a real time far below `T/4` within about
+      half a second of the first completions.
 
     Polls follow the submission time, which spreads many waits over time already;
     only the backoff after errors is jittered.
@@ -75,7 +75,7 @@ class PollSchedule:
         window_start = 0.25 * self.expected_s
         first_in_window = window_start + self.lateness_bound(window_start)
         if self.scout and elapsed_s < first_in_window - 1e-9:
-            return max(self.lateness_bound(elapsed_s) / 2, self.min_interval_s)
+            return max(self.lateness_bound(elapsed_s) / 4, self.min_interval_s / 2)
         if elapsed_s >= first_in_window - 1e-9:
             bound = self.lateness_bound(elapsed_s)
             if 0.8 * self.expected_s <= elapsed_s <= 1.25 * self.expected_s and bound >= 4 * self.min_interval_s:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +154,7 @@ async def submit_generation(
     output_dir: str,
     refresh: bool,
     inline_store: ResultStore | None = None,
+    after_create: Callable[[], Awaitable[None]] | None = None,
 ) -> tuple[Generation, GenerationInfo, bool]:
     """Submit through the cached `submit_video` task and emit `submitted`.
 
@@ -160,6 +162,8 @@ async def submit_generation(
         inline_store: Submit through this store (`submission_store`: the task's cache
             and lock) without a task run of its own (`submit_cached`): for batches,
             where task runs are most of the cost.
+        after_create: With `inline_store`: awaited after a new create's answer,
+            before its record is written (see `submit_cached`).
 
     Returns:
         The generation, what identifies it, and whether it was resumed from the
@@ -173,7 +177,9 @@ async def submit_generation(
     prompt = getattr(request, "prompt", None)
     try:
         if inline_store is not None:
-            generation, resumed = await submit_cached(request, client, store=inline_store, refresh=refresh)
+            generation, resumed = await submit_cached(
+                request, client, store=inline_store, refresh=refresh, after_create=after_create
+            )
         else:
             locks = submission_locks()  # AIMLAPI_LOCKS, read as the run goes
             with tags("aimlapi", request.model, spec.vendor):

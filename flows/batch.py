@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +46,9 @@ __all__ = ["BatchFailure", "BatchSummary", "generate_videos"]
 
 _SCOUTING_FROM = 20
 """Items of one model a batch needs before its first few scout for the rest."""
+
+_HOLD_AFTER_CREATE_S = 1.0
+"""The longest an answered create waits for the batch's other creates (see `_CreatesFirst`)."""
 
 
 class BatchFailure(BaseModel):
@@ -117,6 +120,53 @@ class _SpendGuard:
         if not paid:
             self.remaining += 1
         self._settled.set()
+
+
+class _CreatesFirst:
+    """Lets a batch's paid creates go out before the bookkeeping of those already answered.
+
+    A batch starts all its submissions at once on one event loop. After each create's
+    answer come its record, its lock's release and its `submitted` event; interleaved
+    with the creates still to be sent, they delay those, and each delayed create starts
+    its generation (and its wait) later. So an answered item waits here, its lock still
+    held, until no item is heading for its create any more, or `_HOLD_AFTER_CREATE_S`.
+    The record is then written as before: under a flood of creates it always waits its
+    turn behind them.
+    """
+
+    def __init__(self) -> None:
+        self._heading = 0
+        self._none_heading = asyncio.Event()
+
+    @contextlib.contextmanager
+    def heading(self) -> Iterator[Callable[[], Awaitable[None]]]:
+        """Count an item as heading for its create while in the block.
+
+        Yields the `after_create` to pass to `submit_cached`: it stops counting the item
+        and holds it back while others still head for theirs.
+        """
+        counted = True
+
+        def leave() -> None:
+            nonlocal counted
+            if counted:
+                counted = False
+                self._heading -= 1
+                if self._heading == 0:
+                    self._none_heading.set()
+
+        async def created() -> None:
+            leave()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(_HOLD_AFTER_CREATE_S):
+                    await self._none_heading.wait()
+
+        self._heading += 1
+        self._none_heading.clear()
+        try:
+            yield created
+        finally:
+            leave()  # a cached answer, or a create that failed
 
 
 class _PriorsSaver:
@@ -218,6 +268,7 @@ async def generate_videos(
     resolved = await resolve_credentials(credentials)
     bound = asyncio.Semaphore(max_concurrency)
     guard = _SpendGuard(max_new_submissions)
+    creates = _CreatesFirst()
     batch = [_Item(index, request) for index, request in enumerate(items)]
     logger = get_run_logger()
     priors = await load_priors(logger)  # and the batch's own first completions, as they come
@@ -236,9 +287,11 @@ async def generate_videos(
                     await rate_limit(submit_rate_limit, strict=True)
                 submitted_at = time.monotonic()
                 try:
-                    generation, info, resumed = await submit_generation(
-                        item.request, client, output_dir=output_dir, refresh=refresh, inline_store=store
-                    )
+                    with creates.heading() as after_create:
+                        generation, info, resumed = await submit_generation(
+                            item.request, client, output_dir=output_dir, refresh=refresh, inline_store=store,
+                            after_create=after_create,
+                        )  # fmt: skip
                 except SubmissionUnknownError:
                     item.maybe_billed = True
                     raise

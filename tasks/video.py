@@ -7,7 +7,7 @@ its task runs (`async with credentials.get_client() as client: ...`).
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -141,7 +141,12 @@ async def check_submission_storage(store: ResultStore) -> None:
 
 
 async def submit_cached(
-    request: RequestBase, client: VideoClient, *, store: ResultStore, refresh: bool = False
+    request: RequestBase,
+    client: VideoClient,
+    *,
+    store: ResultStore,
+    refresh: bool = False,
+    after_create: Callable[[], Awaitable[None]] | None = None,
 ) -> tuple[Generation, bool]:
     """`submit_video`'s cached, locked submission without a task run of its own.
 
@@ -154,6 +159,9 @@ async def submit_cached(
         client: An open client.
         store: From `submission_store`: the task's storage and lock manager.
         refresh: Submit anew even if this request was submitted before.
+        after_create: Awaited between a new create's answer and writing its record,
+            the lock still held (a batch holds its bookkeeping back there while other
+            items still head for their creates).
 
     Returns:
         The generation, and whether it was resumed from the cache (nothing paid).
@@ -168,6 +176,8 @@ async def submit_cached(
                 return record.result, True
         await spend_from_budget()
         generation = await client.submit(request)
+        if after_create is not None:
+            await after_create()
         expiration = datetime.now(UTC) + SUBMIT_CACHE_EXPIRATION
         txn.stage(store.create_result_record(generation, key=key, expiration=expiration))  # type: ignore[arg-type]
     if txn.is_rolled_back():  # the commit failed: Prefect logged why and went on; say what it costs
