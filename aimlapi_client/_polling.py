@@ -161,6 +161,7 @@ async def wait_for_generation(
     wake: Callable[[], Awaitable[None]] | None = None,
     long_poll_s: float | None = None,
     elapsed_s: float | None = None,
+    created_at: float | None = None,
     not_found_grace_s: float = 30.0,
     max_unreadable: int = 5,
     log: logging.Logger | logging.LoggerAdapter[logging.Logger] = logger,
@@ -199,6 +200,10 @@ async def wait_for_generation(
             process watching what another submitted): the first poll comes at once,
             the schedule and `on_complete` count from the submission, and a job that
             is done at the first poll teaches `on_complete` nothing (when it ended is unknown).
+        created_at: The `clock()` reading when the create was answered, for a wait that
+            starts a moment after it (a batch's bookkeeping in between): the schedule
+            and `on_complete` count from it, and the first poll comes when the schedule
+            says (at once if that time has passed).
         log: Where warnings go.
 
     Returns:
@@ -212,7 +217,7 @@ async def wait_for_generation(
     """
     current = (lambda: schedule) if isinstance(schedule, PollSchedule) else schedule
     deadline = clock() + deadline_s
-    started = clock() - (elapsed_s or 0.0)
+    started = created_at if created_at is not None else clock() - (elapsed_s or 0.0)
     errors = unreadable = 0
     last_pending: float | None = None  # when the job was last seen unfinished
 
@@ -228,7 +233,7 @@ async def wait_for_generation(
             left = min(started + planned_at + current().next_delay(planned_at), deadline) - clock()
 
     if elapsed_s is None:  # a job just submitted is not done: the schedule's first wait comes first
-        await rest(current().next_delay(0.0), 0.0)
+        await rest(started + current().next_delay(0.0) - clock(), 0.0)
     while (remaining := deadline - clock()) > 0:
         poll_started = clock()
         try:

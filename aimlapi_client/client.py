@@ -256,6 +256,7 @@ class VideoClient:
         log: logging.Logger | logging.LoggerAdapter[logging.Logger] | None = None,
         known: Generation | None = None,
         elapsed_s: float | None = None,
+        created_at: float | None = None,
     ) -> Generation:
         """Poll a generation until it completes; see `wait_for_generation`.
 
@@ -274,6 +275,9 @@ class VideoClient:
             log: Where warnings about the wait go (this module's logger if unset).
             elapsed_s: Seconds since it was submitted, for a wait that starts later:
                 the first poll comes at once, the schedule counts from the submission.
+            created_at: This client's clock (`time.monotonic()` unless injected) when
+                the create was answered, for a wait that starts a moment after it: the
+                schedule and the learned time count from it.
         """
         if known is not None and finished(known):
             return known
@@ -288,6 +292,7 @@ class VideoClient:
             ),
             on_poll=on_poll,
             elapsed_s=elapsed_s,
+            created_at=created_at,
             on_complete=(lambda seconds: priors.observe(model, seconds)) if priors is not None and learn else None,
             wake=(lambda: priors.changed(model)) if priors is not None and expected_s is None else None,
             sleep=self._sleep,

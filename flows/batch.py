@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,34 +139,46 @@ class _CreatesFirst:
         self._none_heading = asyncio.Event()
 
     @contextlib.contextmanager
-    def heading(self) -> Iterator[Callable[[], Awaitable[None]]]:
-        """Count an item as heading for its create while in the block.
-
-        Yields the `after_create` to pass to `submit_cached`: it stops counting the item
-        and holds it back while others still head for theirs.
-        """
-        counted = True
-
-        def leave() -> None:
-            nonlocal counted
-            if counted:
-                counted = False
-                self._heading -= 1
-                if self._heading == 0:
-                    self._none_heading.set()
-
-        async def created() -> None:
-            leave()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(_HOLD_AFTER_CREATE_S):
-                    await self._none_heading.wait()
-
+    def heading(self) -> Iterator[_Create]:
+        """Count an item as heading for its create while in the block (or until it is answered)."""
+        create = _Create(self)
         self._heading += 1
         self._none_heading.clear()
         try:
-            yield created
+            yield create
         finally:
-            leave()  # a cached answer, or a create that failed
+            create.arrived()  # a cached answer, or a create that failed
+
+    def _arrived(self) -> None:
+        self._heading -= 1
+        if self._heading == 0:
+            self._none_heading.set()
+
+    async def _hold(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(_HOLD_AFTER_CREATE_S):
+                await self._none_heading.wait()
+
+
+class _Create:
+    """One item on its way to its create; awaited as `submit_cached`'s `after_create`."""
+
+    def __init__(self, creates: _CreatesFirst) -> None:
+        self._creates = creates
+        self._heading = True
+        self.answered_at: float | None = None
+        """When the create was answered (`time.monotonic()`); None if it was not sent."""
+
+    def arrived(self) -> None:
+        """Stop counting this item as heading for its create (repeats count once)."""
+        if self._heading:
+            self._heading = False
+            self._creates._arrived()
+
+    async def __call__(self) -> None:
+        self.answered_at = time.monotonic()
+        self.arrived()
+        await self._creates._hold()
 
 
 class _PriorsSaver:
@@ -287,10 +299,10 @@ async def generate_videos(
                     await rate_limit(submit_rate_limit, strict=True)
                 submitted_at = time.monotonic()
                 try:
-                    with creates.heading() as after_create:
+                    with creates.heading() as create:
                         generation, info, resumed = await submit_generation(
                             item.request, client, output_dir=output_dir, refresh=refresh, inline_store=store,
-                            after_create=after_create,
+                            after_create=create,
                         )  # fmt: skip
                 except SubmissionUnknownError:
                     item.maybe_billed = True
@@ -298,7 +310,8 @@ async def generate_videos(
                 item.submitted, item.paid, reserved = True, not resumed, False
                 guard.settle(paid=item.paid)
                 item.result = await _finish_inline(
-                    info, generation, client, deadline_s, expected_s, submitted_at, priors, learn=not resumed,
+                    info, generation, client, deadline_s, expected_s, submitted_at, create.answered_at, priors,
+                    learn=not resumed,
                     scout=item.index in scouts and not resumed, on_waited=lambda: saver.waited(item.index),
                 )  # fmt: skip
         except Exception as exc:  # reported per item; the others go on
@@ -378,6 +391,7 @@ async def _finish_inline(
     deadline_s: float,
     expected_s: float | None,
     started: float,
+    created_at: float | None,
     priors: ObservedTimes,
     learn: bool,
     scout: bool,
@@ -390,6 +404,8 @@ async def _finish_inline(
     and records all files as assets at the end.
 
     Args:
+        created_at: When its create was answered (None if resumed from the cache):
+            the wait's schedule counts from it, not from after the bookkeeping.
         scout: Poll densely to learn the model's real time for the rest (see `_scouts`).
         on_waited: Called when the wait is over, before the download.
     """
@@ -406,6 +422,7 @@ async def _finish_inline(
                 scout=scout,
                 log=logger,
                 known=generation,
+                created_at=created_at,
             )
         finally:
             on_waited()

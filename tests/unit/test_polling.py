@@ -250,6 +250,24 @@ async def test_a_job_done_at_the_first_poll_teaches_that_poll_time_not_half_of_i
     assert priors.fresh() == {"google/veo3": [round(clock.sleeps[0], 1)]}
 
 
+async def test_a_wait_that_starts_after_its_create_counts_from_the_create(router):
+    from aimlapi_client import ObservedTimes
+
+    # A batch item's wait starts after its bookkeeping (here 2 s after the create's answer):
+    # its polls and the time it teaches count from the create, not from the wait's start.
+    clock = FakeClock()
+    router.get(ROUTE).mock(side_effect=[ok({"id": "g", "status": "generating"}), ok(DONE)])
+    priors = ObservedTimes()
+    schedule = PollSchedule(expected_s=8.0)
+    async with client_on(router, clock) as client:
+        created_at = clock()
+        await clock.sleep(2.0)
+        await client.wait("g", model="google/veo3", expected_s=8.0, priors=priors, created_at=created_at)
+    first = schedule.next_delay(0.0)
+    assert clock.sleeps[1:] == [pytest.approx(first - 2.0), pytest.approx(schedule.next_delay(first))]
+    assert priors.fresh() == {"google/veo3": [round(first + schedule.next_delay(first) / 2, 1)]}
+
+
 async def test_a_wait_not_started_at_submission_does_not_teach_the_prior(router):
     from aimlapi_client import ObservedTimes
 
