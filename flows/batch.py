@@ -440,7 +440,7 @@ async def _finish_inline(
 def _scouts(items: Iterable[_Item], priors: ObservedTimes) -> set[int]:
     """The indexes of the items that scout: the first few of each model.
 
-    Their dense polls notice the first completions within about a second; the
+    Their dense polls notice the first completions within about half a second; the
     median of those becomes the prior of the model's other waits (over the
     catalogue's and over times kept from earlier runs, which may have been of other
     durations), and the sleeping ones wake to re-plan. Only in a batch of at least
