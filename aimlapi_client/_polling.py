@@ -86,6 +86,22 @@ class PollSchedule:
         next_on_grid = (math.floor(elapsed_s / self.max_late_s + 1e-9) + 1) * self.max_late_s
         return max(min(next_on_grid, first_in_window) - elapsed_s, self.min_interval_s)
 
+    def replan(self, planned_at: float, elapsed_s: float) -> float:
+        """When to poll next, in seconds from submission, for a wait re-planned `elapsed_s` in.
+
+        The last poll (or the submission) was at `planned_at`. If the schedule's next
+        poll after it has passed: at once when the job is likely done by now
+        (`elapsed_s` at least the prior), else the schedule's first poll from now on.
+        A poll now would most likely find it pending, and the next would then come
+        a whole `lateness_bound` later.
+        """
+        at = planned_at + self.next_delay(planned_at)
+        while at < elapsed_s:
+            if elapsed_s >= self.expected_s:
+                return elapsed_s
+            at += self.next_delay(at)
+        return at
+
     def error_delay(self, consecutive_errors: int, retry_after: float | None) -> float:
         """Seconds to wait after a failed poll: the server's hint, else backoff."""
         if retry_after is not None:
@@ -230,7 +246,7 @@ async def wait_for_generation(
                 return
             if not await _woken_first(sleep(left), wake()):
                 return
-            left = min(started + planned_at + current().next_delay(planned_at), deadline) - clock()
+            left = min(started + current().replan(planned_at, clock() - started), deadline) - clock()
 
     if elapsed_s is None:  # a job just submitted is not done: the schedule's first wait comes first
         await rest(started + current().next_delay(0.0) - clock(), 0.0)

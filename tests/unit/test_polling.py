@@ -312,6 +312,29 @@ async def test_a_late_wait_keeps_its_own_deadline(router):
     assert caught.value.waited_s == pytest.approx(30.0, abs=1.0)
 
 
+def test_a_re_planned_wait_polls_at_once_only_when_its_job_is_likely_done():
+    """Re-planned 4.3 s into a 5 s prior, a wait keeps to the schedule; 5.2 s in, it polls at once.
+
+    Polling at once 4.3 s in would most likely find the job running and put the
+    next poll a whole bound (2 s) later.
+    """
+    schedule = PollSchedule(expected_s=5.0)
+    assert schedule.next_delay(0.0) == pytest.approx(3.25)
+    assert schedule.next_delay(3.25) == pytest.approx(2.0)
+    assert schedule.replan(0.0, 2.0) == pytest.approx(3.25)  # not yet due: as planned
+    assert schedule.replan(0.0, 4.3) == pytest.approx(5.25)  # overdue, job likely running: the next on the schedule
+    assert schedule.replan(0.0, 5.2) == pytest.approx(5.2)  # overdue, job likely done: at once
+    assert schedule.replan(3.25, 4.3) == pytest.approx(5.25)
+
+
+@pytest.mark.parametrize("elapsed_s", [0.0, 1.0, 4.9, 30.0, 119.0])
+def test_a_re_planned_poll_is_never_later_than_the_bound_from_now(elapsed_s):
+    """Whatever the moment of re-planning, the next poll keeps the lateness promise from then on."""
+    schedule = PollSchedule(expected_s=120.0)
+    at = schedule.replan(0.0, elapsed_s)
+    assert elapsed_s <= at <= elapsed_s + max(schedule.next_delay(elapsed_s), schedule.lateness_bound(at))
+
+
 @pytest.mark.parametrize("expected_s", [30.0, 120.0, 300.0])
 def test_a_scout_notices_an_early_completion_within_a_quarter_of_the_bound(expected_s):
     """A batch's scouts poll densely before the window, so a job far quicker than its prior is seen soon."""
@@ -373,8 +396,13 @@ def test_observed_times_wake_waits_in_any_event_loop():
     assert asyncio.run(woken())
 
 
-async def test_a_sleeping_wait_re_plans_at_once_when_the_prior_is_learned():
-    """A wait due to poll at 10 s polls as soon as other waits teach a prior that makes that poll overdue."""
+@pytest.mark.parametrize(("taught_at", "first_poll"), [(0.3, 0.4), (0.5, 0.5)])
+async def test_a_sleeping_wait_re_plans_when_the_prior_is_learned(taught_at, first_poll):
+    """A wait due to poll at 10 s re-plans as soon as other waits teach a 0.4 s prior.
+
+    Taught 0.3 s in, before the job is likely done, it polls at the new schedule's
+    next time (0.4 s); taught 0.5 s in, at once.
+    """
     from aimlapi_client import Generation, ObservedTimes
     from aimlapi_client._polling import wait_for_generation
 
@@ -391,7 +419,7 @@ async def test_a_sleeping_wait_re_plans_at_once_when_the_prior_is_learned():
         return PollSchedule(expected_s=learned or 120.0, min_interval_s=0.05)
 
     async def teach() -> None:
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(taught_at)
         for _ in range(3):
             priors.observe("google/veo3", 0.4)  # the window of a 0.4 s prior: its first poll is 0.2 s in
 
@@ -402,4 +430,5 @@ async def test_a_sleeping_wait_re_plans_at_once_when_the_prior_is_learned():
         )
     )  # fmt: skip
     await asyncio.gather(waiting, teach())
-    assert len(polled_at) == 1 and 0.3 <= polled_at[0] < 2.0  # not the 10 s the catalogue's prior gave
+    assert len(polled_at) == 1
+    assert first_poll - 0.01 <= polled_at[0] < 2.0  # not the 10 s the catalogue's prior gave
