@@ -66,6 +66,13 @@ class PollSchedule:
     scout: bool = False
     """Poll densely before the window (see above)."""
 
+    def __post_init__(self) -> None:
+        for name in ("expected_s", "min_interval_s", "max_late_s", "max_interval_s"):
+            if not getattr(self, name) > 0:  # also refuses NaN
+                raise ValueError(
+                    f"PollSchedule.{name} must be a positive number of seconds; got {getattr(self, name)!r}"
+                )
+
     def lateness_bound(self, real_s: float) -> float:
         """The most a completion at `real_s` is noticed late, inside the window."""
         return min(self.max_late_s, max(2 * self.min_interval_s, 0.1 * real_s))

@@ -1,4 +1,4 @@
-"""Parameter types that render as choices in the Prefect UI's run form.
+"""Parameter types that render as choices (or bounds) in the Prefect UI's run form.
 
 Each is a plain `str` (or `int`) for Python callers and for validation; only its JSON
 schema lists the catalogue's values, so the Custom run form shows dropdowns. The
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import WithJsonSchema
+from pydantic import Field, WithJsonSchema
 
 from aimlapi_client import CATALOG
 
-__all__ = ["AnyModel", "AspectRatio", "Duration", "MusicModel", "Resolution", "VideoModel", "choices"]
+__all__ = ["AnyModel", "AspectRatio", "Duration", "MusicModel", "Resolution", "Seconds", "VideoModel", "choices"]
 
 
 def choices(field: str, *, music: bool = False) -> list[Any]:
@@ -48,3 +48,5 @@ Duration = Annotated[
     int | None, WithJsonSchema(_optional("integer", [v for v in choices("duration") if type(v) is int]))
 ]
 Resolution = Annotated[str | None, WithJsonSchema(_optional("string", choices("resolution")))]
+Seconds = Annotated[float, Field(gt=0)]
+"""A positive number of seconds (`deadline_s`, `expected_s`); anything else is refused before a run starts."""

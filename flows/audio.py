@@ -14,7 +14,7 @@ from blocks import AimlApiCredentials
 from ._events import report_abandoned
 from ._generation import GenerationResult, request_for, run_generation
 from ._naming import slugify
-from ._parameters import MusicModel
+from ._parameters import MusicModel, Seconds
 
 __all__ = ["generate_audio"]
 
@@ -39,8 +39,8 @@ async def generate_audio(
     output_dir: str = "audio",
     output_storage: WritableFileSystem | str | None = None,
     credentials: AimlApiCredentials | str | None = None,
-    deadline_s: float = DEFAULT_DEADLINE_S,
-    expected_s: float | None = None,
+    deadline_s: Seconds = DEFAULT_DEADLINE_S,
+    expected_s: Seconds | None = None,
     refresh: bool = False,
     allow_unlisted_model: bool = False,
     release_worker: bool = False,

@@ -40,6 +40,7 @@ from tasks import (
 
 from ._events import GenerationInfo, emit_generation_event, report_abandoned
 from ._generation import GenerationResult, check_writable, failed_details, result_of, submit_generation
+from ._parameters import Seconds
 from ._priors import Log, load_priors, save_priors
 
 __all__ = ["BatchFailure", "BatchSummary", "generate_videos"]
@@ -241,8 +242,8 @@ async def generate_videos(
     concurrency_limit: str | None = None,
     submit_rate_limit: str | None = None,
     max_new_submissions: int | None = None,
-    deadline_s: float = DEFAULT_DEADLINE_S,
-    expected_s: float | None = None,
+    deadline_s: Seconds = DEFAULT_DEADLINE_S,
+    expected_s: Seconds | None = None,
     refresh: bool = False,
 ) -> BatchSummary:
     """Generate many videos (or music) at once; one failure does not stop the others.

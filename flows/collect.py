@@ -20,7 +20,7 @@ from tasks import report_table
 
 from ._events import GenerationInfo, Outstanding, outstanding_generations, read_generation_events
 from ._generation import GenerationResult, check_writable, finish_generation, media_of
-from ._parameters import AnyModel
+from ._parameters import AnyModel, Seconds
 from ._priors import load_priors
 
 __all__ = ["CollectedGeneration", "collect_generation", "collect_outstanding"]
@@ -32,8 +32,8 @@ async def collect_generation(
     model: AnyModel,
     output_dir: str = "videos",
     credentials: AimlApiCredentials | str | None = None,
-    deadline_s: float = DEFAULT_DEADLINE_S,
-    expected_s: float | None = None,
+    deadline_s: Seconds = DEFAULT_DEADLINE_S,
+    expected_s: Seconds | None = None,
     prompt: str | None = None,
     route_style: RouteStyle | None = None,
 ) -> GenerationResult:
@@ -91,7 +91,7 @@ async def collect_outstanding(
     lookback_hours: float = 72.0,
     older_than_minutes: float = 30.0,
     max_concurrency: int = 4,
-    deadline_s: float = DEFAULT_DEADLINE_S,
+    deadline_s: Seconds = DEFAULT_DEADLINE_S,
 ) -> list[CollectedGeneration]:
     """Find every generation that was paid for and never finished, and collect each.
 

@@ -118,6 +118,19 @@ async def test_a_missing_concurrency_limit_fails_before_paying(aimlapi_sim, aiml
     assert aimlapi_sim.ledger.accepted == []
 
 
+@pytest.mark.parametrize(("field", "value"), [("deadline_s", 0), ("deadline_s", -1), ("expected_s", -5)])
+async def test_seconds_that_are_not_positive_fail_before_paying(aimlapi_sim, aimlapi_credentials, tmp_path, field, value):
+    """A zero deadline would give up on a paid generation at once; a negative prior has no schedule."""
+    from flows import generate_video
+
+    options = dict(credentials=aimlapi_credentials, output_dir=str(tmp_path), **{field: value})
+    with pytest.raises(Exception, match=f"{field}[\\s\\S]*greater than 0"):
+        await generate_videos(items=[veo3("x")], **options)
+    with pytest.raises(Exception, match=f"{field}[\\s\\S]*greater than 0"):
+        await generate_video(prompt="x", **options)
+    assert aimlapi_sim.ledger.accepted == []
+
+
 async def test_credits_reported_by_the_api_are_summed(aimlapi_sim, tmp_path):
     credentials = AimlApiCredentials(api_key=SIM_API_KEY, base_url=aimlapi_sim.base_url, route_style="unified")
     summary = await generate_videos(items=[veo3("a"), veo3("b")], credentials=credentials, output_dir=str(tmp_path))

@@ -327,6 +327,14 @@ def test_a_re_planned_wait_polls_at_once_only_when_its_job_is_likely_done():
     assert schedule.replan(3.25, 4.3) == pytest.approx(5.25)
 
 
+@pytest.mark.parametrize("field", ["expected_s", "min_interval_s", "max_late_s", "max_interval_s"])
+@pytest.mark.parametrize("value", [0.0, -1.0, math.nan])
+def test_a_schedule_refuses_seconds_that_are_not_positive(field, value):
+    """A zero interval would poll without pause (and re-planning would never end): refused, naming the field."""
+    with pytest.raises(ValueError, match=f"PollSchedule.{field} must be a positive number of seconds"):
+        PollSchedule(**{field: value})
+
+
 @pytest.mark.parametrize("elapsed_s", [0.0, 1.0, 4.9, 30.0, 119.0])
 def test_a_re_planned_poll_is_never_later_than_the_bound_from_now(elapsed_s):
     """Whatever the moment of re-planning, the next poll keeps the lateness promise from then on."""
