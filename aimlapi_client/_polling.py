@@ -68,10 +68,9 @@ class PollSchedule:
 
     def __post_init__(self) -> None:
         for name in ("expected_s", "min_interval_s", "max_late_s", "max_interval_s"):
-            if not getattr(self, name) > 0:  # also refuses NaN
-                raise ValueError(
-                    f"PollSchedule.{name} must be a positive number of seconds; got {getattr(self, name)!r}"
-                )
+            value = getattr(self, name)
+            if not value > 0:  # also refuses NaN
+                raise ValueError(f"PollSchedule.{name} must be a positive number of seconds; got {value!r}")
 
     def lateness_bound(self, real_s: float) -> float:
         """The most a completion at `real_s` is noticed late, inside the window."""

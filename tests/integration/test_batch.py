@@ -119,7 +119,7 @@ async def test_a_missing_concurrency_limit_fails_before_paying(aimlapi_sim, aiml
 
 
 @pytest.mark.parametrize(("field", "value"), [("deadline_s", 0), ("deadline_s", -1), ("expected_s", -5)])
-async def test_seconds_that_are_not_positive_fail_before_paying(aimlapi_sim, aimlapi_credentials, tmp_path, field, value):
+async def test_seconds_not_positive_fail_before_paying(aimlapi_sim, aimlapi_credentials, tmp_path, field, value):
     """A zero deadline would give up on a paid generation at once; a negative prior has no schedule."""
     from flows import generate_video
 
