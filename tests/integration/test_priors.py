@@ -61,7 +61,7 @@ async def test_a_batch_learns_the_real_time_from_its_first_completions(aimlapi_s
 async def test_a_big_batch_scouts_the_real_time_and_wakes_its_waits(aimlapi_sim, aimlapi_credentials, tmp_path, kept):
     # All 20 in flight at once: without scouts, each first poll would come 9.5 s in on
     # the catalogue's 30 s, or 10 s in on a kept 60 s. Three scouts poll every half second,
-    # see the 3 s jobs done, and the waits sleeping toward then wake and poll at once.
+    # see the 3 s jobs done, and the waits sleeping toward then wake and re-plan from the 3 s.
     if kept:
         await Variable.aset(VARIABLE, {"video-01": kept})
     polls = polls_after_acceptance(
