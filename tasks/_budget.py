@@ -15,8 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from prefect import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, GlobalConcurrencyLimitUpdate
-from prefect.concurrency.asyncio import rate_limit
-from prefect.exceptions import ObjectNotFound
+from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 
 from aimlapi_client import RequestValidationError
 
@@ -24,7 +23,7 @@ __all__ = ["BUDGET_ENV", "DEFAULT_BUDGET", "BudgetExceededError", "ensure_budget
 
 BUDGET_ENV = "AIMLAPI_BUDGET"
 DEFAULT_BUDGET = "aimlapi-daily-budget"
-_WAIT_S = 2.0  # a slot that is free is granted at once; this only absorbs the acquire round trip
+_LOCKED = 423  # the server's answer when no slot is free
 
 
 class BudgetExceededError(RequestValidationError):
@@ -48,12 +47,15 @@ async def spend_from_budget() -> None:
             raise RequestValidationError(
                 f"{BUDGET_ENV}={name!r}: no such global concurrency limit; create it with `make budget LIMIT=50`"
             ) from None
-    if not budget.slot_decay_per_second:
-        raise RequestValidationError(f"{BUDGET_ENV}={name!r} has no slot decay, so it is no budget over time")
-    try:
-        await rate_limit(name, occupy=1, timeout_seconds=_WAIT_S, strict=True)
-    except TimeoutError:
-        raise BudgetExceededError(await _over_budget(name)) from None
+        if not budget.slot_decay_per_second:
+            raise RequestValidationError(f"{BUDGET_ENV}={name!r} has no slot decay, so it is no budget over time")
+        # One increment, no wait: the server's 423 is the verdict, so a slow server is never "over budget".
+        try:
+            await prefect.increment_concurrency_slots(names=[name], slots=1, mode="rate_limit")
+        except PrefectHTTPStatusError as error:
+            if error.response.status_code != _LOCKED:
+                raise
+            raise BudgetExceededError(await _over_budget(name)) from None
 
 
 async def _over_budget(name: str) -> str:

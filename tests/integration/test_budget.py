@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from prefect import get_client
+from prefect.client.orchestration import PrefectClient
 
 from flows import generate_video
 from tasks import BUDGET_ENV, BudgetExceededError, ensure_budget
@@ -37,6 +40,24 @@ async def test_over_budget_fails_before_paying_and_says_when_it_frees_up(
 
     again = await generate_video(prompt="First of the day", **options)  # resumed: costs nothing
     assert again.generation_id == first.generation_id and len(aimlapi_sim.ledger.accepted) == 2
+
+
+async def test_a_slow_prefect_server_is_not_over_budget(
+    budget_of_two, monkeypatch, aimlapi_sim, aimlapi_credentials, tmp_path
+):
+    """A free slot granted after a slow answer (a busy server) is spent, not refused."""
+    grant = PrefectClient.increment_concurrency_slots
+
+    async def slow_grant(self, *args, **kwargs):
+        await asyncio.sleep(2.5)
+        return await grant(self, *args, **kwargs)
+
+    monkeypatch.setattr(PrefectClient, "increment_concurrency_slots", slow_grant)
+    options = dict(credentials=aimlapi_credentials, output_dir=str(tmp_path), expected_s=0.5)
+    await generate_video(prompt="On a busy day", **options)
+    assert len(aimlapi_sim.ledger.accepted) == 1
+    async with get_client() as prefect:
+        assert (await prefect.read_global_concurrency_limit_by_name("aimlapi-daily-budget")).active_slots == 1
 
 
 async def test_a_budget_that_does_not_exist_is_a_clear_error(monkeypatch, aimlapi_sim, aimlapi_credentials, tmp_path):
