@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 from typing import Any
 
+import httpx
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import VariableCreate, VariableUpdate
 from prefect.client.schemas.objects import Variable
@@ -53,19 +55,47 @@ async def save_priors(priors: ObservedTimes, logger: Log) -> None:
     if not fresh:
         return
     try:
-        async with asyncio.timeout(_TIMEOUT_S), get_client() as client:
-            kept = await client.read_variable_by_name(VARIABLE)
-            merged = _parsed(kept)
-            for model, times in fresh.items():
-                merged[model] = (merged.pop(model, []) + times)[-_PER_MODEL:]  # most recent models last
-            while merged and len(json.dumps(merged)) > _MAX_CHARS:
-                merged.pop(next(iter(merged)))  # forget the model observed longest ago
-            if kept is None:
-                await client.create_variable(VariableCreate(name=VARIABLE, value=merged))
-            else:
-                await client.update_variable(VariableUpdate(name=VARIABLE, value=merged))
+        async with asyncio.timeout(_TIMEOUT_S):
+            await _again_soon_while_busy(fresh)
     except Exception as exc:
-        logger.warning("Could not keep the observed generation times in %s (%s)", VARIABLE, exc)
+        logger.warning("Could not keep the observed generation times in %s (%s)", VARIABLE, exc or type(exc).__name__)
+
+
+class _Busy(Exception):
+    """The Prefect server answered 503: try again."""
+
+
+async def _raise_busy(response: httpx.Response) -> None:
+    if response.status_code == 503:
+        raise _Busy
+
+
+async def _again_soon_while_busy(fresh: dict[str, list[float]]) -> None:
+    """Read, merge and write until the server takes it, trying again within a fraction of a second.
+
+    On a SQLite server, an update reads and then writes in one transaction; a write
+    committed in between (the server storing the run's events, say) fails it at once
+    with a 503, which Prefect's client would retry only after 2 s (measured: one run
+    in four). A 503 here ends the call instead, and the merge starts over from a re-read.
+    """
+    delay = 0.05
+    while True:
+        try:
+            async with get_client(httpx_settings={"event_hooks": {"response": [_raise_busy]}}) as client:
+                kept = await client.read_variable_by_name(VARIABLE)
+                merged = _parsed(kept)
+                for model, times in fresh.items():
+                    merged[model] = (merged.pop(model, []) + times)[-_PER_MODEL:]  # most recent models last
+                while merged and len(json.dumps(merged)) > _MAX_CHARS:
+                    merged.pop(next(iter(merged)))  # forget the model observed longest ago
+                if kept is None:
+                    await client.create_variable(VariableCreate(name=VARIABLE, value=merged))
+                else:
+                    await client.update_variable(VariableUpdate(name=VARIABLE, value=merged))
+            return
+        except _Busy:
+            await asyncio.sleep(delay * random.uniform(0.5, 1.5))  # jittered: the other writer may be a twin run
+            delay = min(2 * delay, 0.8)
 
 
 def _parsed(kept: Variable | None) -> dict[str, list[float]]:

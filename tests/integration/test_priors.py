@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
+from aiohttp import web
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.variables import Variable
 
@@ -105,6 +109,57 @@ async def test_a_run_adds_its_times_to_those_other_runs_kept(caplog):
     kept = await Variable.aget(VARIABLE)
     assert kept == {"google/veo3": [60.0], "kling": [30.0], "video-01": [4.0, 5.0, 6.0]}
     assert list(kept)[-1] == "video-01"
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+@contextlib.asynccontextmanager
+async def busy_once(method: str, path_end: str) -> AsyncIterator[list[int]]:
+    """The test server behind a proxy that answers the first `method` on a path ending `path_end` 503.
+
+    As Prefect's server does on SQLite when a write committed meanwhile fails an update
+    (`database is locked`). Yields the status codes of those requests, as answered.
+    """
+    upstream, answered = PREFECT_API_URL.value(), []
+
+    async def forward(request: web.Request) -> web.Response:
+        ours = request.method == method and request.path.endswith(path_end)
+        if ours and not answered:
+            answered.append(503)
+            return web.json_response({"exception_message": "Service Unavailable"}, status=503)
+        async with session.request(
+            request.method, upstream + request.path_qs.removeprefix("/api"), data=await request.read(),
+            headers={k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")},
+        ) as response:  # fmt: skip
+            if ours:
+                answered.append(response.status)
+            return web.Response(body=await response.read(), status=response.status, content_type=response.content_type)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", forward)
+    async with aiohttp.ClientSession() as session:
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", port := free_port())
+        await site.start()
+        try:
+            with temporary_settings({PREFECT_API_URL: f"http://127.0.0.1:{port}/api"}):
+                yield answered
+        finally:
+            await runner.cleanup()
+
+
+async def test_a_busy_server_costs_the_save_a_moment_not_seconds(caplog):
+    """Prefect's client would retry a 503 only after 2 s; the save tries again at once."""
+    await Variable.aset(VARIABLE, {"video-01": [4.0, 5.0]})
+    learned = ObservedTimes()
+    learned.observe("video-01", 6.0)
+    async with busy_once("PATCH", f"/variables/name/{VARIABLE}") as answered:
+        started = time.monotonic()
+        await save_priors(learned, logging.getLogger("test"))
+        took = time.monotonic() - started
+    assert answered == [503, 204]  # refused once, then written
+    assert took < 1.5  # Prefect's own retry would come after 2 s
+    assert await Variable.aget(VARIABLE) == {"video-01": [4.0, 5.0, 6.0]}
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
