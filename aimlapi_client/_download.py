@@ -100,7 +100,7 @@ async def save_generation(
     dest = result_path(generation, output_dir, default_extension)
     video = generation.video
     assert video is not None  # result_path checked it
-    if await asyncio.to_thread(_verified, dest, video):
+    if dest.exists() and await asyncio.to_thread(_verified, dest, video):  # no thread hop for a new file
         return await asyncio.to_thread(_existing, dest, video)
     url = None if video.url.startswith("data:") else httpx.URL(video.url)
     if url is not None and (url.scheme not in ("http", "https") or not url.host):
@@ -146,10 +146,7 @@ def _write_inline(data_uri: str, part: Path) -> tuple[str, int]:
         content = base64.b64decode(data_uri.split(",", 1)[1], validate=True)
     except (IndexError, ValueError) as exc:
         raise DownloadError(f"The inline result is not valid base64 ({exc})") from None
-    with part.open("wb") as out:
-        out.write(content)
-        out.flush()
-        os.fsync(out.fileno())
+    part.write_bytes(content)  # synced by _publish
     return hashlib.sha256(content).hexdigest(), len(content)
 
 
@@ -175,12 +172,14 @@ def _existing(path: Path, video: Video) -> DownloadedFile:
 
 
 def _publish(part: Path, dest: Path, digest: str, video: Video) -> bool:
-    """Check a complete part file and move it to `dest`; True if a twin had published the same file.
+    """Check a complete part file, sync it and move it to `dest`; True if a twin had published the same file.
 
-    In a worker thread: on a loaded machine every file operation on the event loop
-    holds up all the other generations.
+    In one worker thread hop: on a loaded machine every file operation on the event
+    loop holds up all the other generations, and every hop costs them the GIL.
     """
-    _check_magic(part, dest.suffix)
+    with part.open("rb") as written:
+        _check_head(written.read(12), dest.suffix)
+        os.fsync(written.fileno())  # its bytes are on disk before a name points at them
     try:
         os.link(part, dest)  # atomic, and never replaces: exactly one writer publishes
     except FileExistsError:
@@ -218,8 +217,7 @@ async def _fetch(http: httpx.AsyncClient, url: httpx.URL, part: Path, video: Vid
                     out.write(chunk)
                     digest.update(chunk)
                     received += len(chunk)
-                out.flush()
-                await asyncio.to_thread(os.fsync, out.fileno())  # may take long: not on the loop
+                out.flush()  # synced by _publish, in the same thread hop as the rest
     except httpx.TransportError as exc:
         raise DownloadError(f"Download from {url.host} broke off: {type(exc).__name__}", transient=True) from exc
     if expected is not None and received != expected:
@@ -281,13 +279,15 @@ def _hash_file(path: Path, length: int) -> hashlib._Hash:
     return digest
 
 
-def _check_magic(part: Path, suffix: str) -> None:
+def _check_magic(path: Path, suffix: str) -> None:
+    if suffix.lower() in _MAGIC:
+        with path.open("rb") as file:
+            _check_head(file.read(12), suffix)
+
+
+def _check_head(head: bytes, suffix: str) -> None:
     looks_right = _MAGIC.get(suffix.lower())
-    if looks_right is None:
-        return
-    with part.open("rb") as file:
-        head = file.read(12)
-    if not looks_right(head):
+    if looks_right is not None and not looks_right(head):
         raise DownloadError(f"The downloaded file is not a {suffix} file (its first bytes do not match)")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +97,27 @@ async def test_a_different_file_published_meanwhile_is_never_replaced(aimlapi_si
             await download
     assert dest.read_bytes() == other
     assert leftovers(tmp_path) == []
+
+
+async def test_the_bytes_are_on_disk_before_the_name_points_at_them(aimlapi_sim, done, tmp_path, monkeypatch):
+    """A crash or power loss must never leave a published name on a file that is not all there."""
+    aimlapi_sim.cdn_bytes_per_s = None
+    steps: list[tuple[str, str]] = []
+    sync, link = os.fsync, os.link
+
+    def recorded_sync(descriptor: int) -> None:
+        steps.append(("sync", os.readlink(f"/proc/self/fd/{descriptor}")))
+        sync(descriptor)
+
+    def recorded_link(source, destination) -> None:
+        steps.append(("link", str(destination)))
+        link(source, destination)
+
+    monkeypatch.setattr(os, "fsync", recorded_sync)
+    monkeypatch.setattr(os, "link", recorded_link)
+    async with VideoClient(SIM_API_KEY, base_url=aimlapi_sim.base_url) as client:
+        downloaded = await client.download(done, tmp_path)
+    (synced_part, part), published, synced_directory = steps
+    assert synced_part == "sync" and Path(part).name.endswith(".part") and Path(part).parent == tmp_path
+    assert published == ("link", downloaded.path) and synced_directory == ("sync", str(tmp_path))
+    assert Path(downloaded.path).read_bytes() == aimlapi_sim.video and leftovers(tmp_path) == []
