@@ -102,9 +102,9 @@ class PollSchedule:
         a whole `lateness_bound` later.
         """
         at = planned_at + self.next_delay(planned_at)
+        if at < elapsed_s and elapsed_s >= self.expected_s:
+            return elapsed_s
         while at < elapsed_s:
-            if elapsed_s >= self.expected_s:
-                return elapsed_s
             at += self.next_delay(at)
         return at
 
