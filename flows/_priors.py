@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import random
 from typing import Any
 
@@ -103,7 +104,12 @@ def _parsed(kept: Variable | None) -> dict[str, list[float]]:
     if not isinstance(value, dict):
         return {}
     return {
-        str(model): [float(t) for t in times if isinstance(t, int | float) and t > 0]
+        str(model): [float(t) for t in times if _is_seconds(t)]
         for model, times in value.items()
         if isinstance(times, list)
     }
+
+
+def _is_seconds(value: object) -> bool:
+    """Whether a kept entry is a time at all: the variable can be edited by hand in the UI."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < math.inf

@@ -197,3 +197,18 @@ async def test_a_batch_keeps_its_times_when_items_fail_repeat_or_are_left_out(
     assert (len(summary.succeeded), len(summary.failed), len(summary.not_submitted)) == (3, 1, 1)  # 3: one twin
     learned = await Variable.aget(VARIABLE)
     assert len(learned["video-01"]) == 2  # the two generations that completed
+
+
+async def test_hand_edited_times_that_are_not_times_are_left_out(caplog):
+    # The variable is editable in the UI: only positive numbers of seconds count.
+    await Variable.aset(
+        VARIABLE,
+        {"video-01": [True, "40", -3, 0, [5], None, 4.0, 5, 6.5], "google/veo3": "60", "kling": {"t": 30}},
+    )
+    priors = await load_priors(logging.getLogger("test"))
+    assert priors.expected_s("video-01") == 5.0  # the median of 4, 5 and 6.5; True is not one second
+    assert priors.expected_s("google/veo3") is None and priors.expected_s("kling") is None
+    priors.observe("video-01", 7.0)
+    await save_priors(priors, logging.getLogger("test"))
+    assert await Variable.aget(VARIABLE) == {"video-01": [4.0, 5.0, 6.5, 7.0]}
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
