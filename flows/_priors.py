@@ -80,9 +80,9 @@ async def _again_soon_while_busy(fresh: dict[str, list[float]]) -> None:
     in four). A 503 here ends the call instead, and the merge starts over from a re-read.
     """
     delay = 0.05
-    while True:
-        try:
-            async with get_client(httpx_settings={"event_hooks": {"response": [_raise_busy]}}) as client:
+    async with get_client(httpx_settings={"event_hooks": {"response": [_raise_busy]}}) as client:
+        while True:
+            try:
                 kept = await client.read_variable_by_name(VARIABLE)
                 merged = _parsed(kept)
                 for model, times in fresh.items():
@@ -93,10 +93,10 @@ async def _again_soon_while_busy(fresh: dict[str, list[float]]) -> None:
                     await client.create_variable(VariableCreate(name=VARIABLE, value=merged))
                 else:
                     await client.update_variable(VariableUpdate(name=VARIABLE, value=merged))
-            return
-        except _Busy:
-            await asyncio.sleep(delay * random.uniform(0.5, 1.5))  # jittered: the other writer may be a twin run
-            delay = min(2 * delay, 0.8)
+                return
+            except _Busy:
+                await asyncio.sleep(delay * random.uniform(0.5, 1.5))  # jittered: the other writer may be a twin run
+                delay = min(2 * delay, 0.8)
 
 
 def _parsed(kept: Variable | None) -> dict[str, list[float]]:
