@@ -112,8 +112,9 @@ async def save_generation(
         else:
             digest, size = await _fetch_with_retries(http, url, part, video, attempts, sleep)
         reused = await asyncio.to_thread(_publish, part, dest, digest, video)
-    finally:
-        part.unlink(missing_ok=True)
+    except BaseException:
+        part.unlink(missing_ok=True)  # a published part is gone already: no extra call on the loop
+        raise
     return DownloadedFile(path=str(dest), bytes=size, sha256=digest, url=_source(video), reused=reused)
 
 
@@ -174,6 +175,8 @@ def _existing(path: Path, video: Video) -> DownloadedFile:
 def _publish(part: Path, dest: Path, digest: str, video: Video) -> bool:
     """Check a complete part file, sync it and move it to `dest`; True if a twin had published the same file.
 
+    On success the part file is gone, so the caller removes it only on failure.
+
     In one worker thread hop: on a loaded machine every file operation on the event
     loop holds up all the other generations, and every hop costs them the GIL.
     """
@@ -184,6 +187,7 @@ def _publish(part: Path, dest: Path, digest: str, video: Video) -> bool:
         os.link(part, dest)  # atomic, and never replaces: exactly one writer publishes
     except FileExistsError:
         if file_sha256(dest) == digest:
+            part.unlink()
             return True
         if _verified(dest, video):
             raise DownloadError(

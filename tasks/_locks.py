@@ -6,6 +6,13 @@ and a lock left by a killed process stays until it expires. These locks use
 `flock(2)` instead: taking one is a single atomic call, it is held by an open file
 description (so two coroutines of one process exclude each other as well as two
 processes), and the kernel drops it the moment its process ends, however it ends.
+
+A lock file stays after its lock is released (empty, one per submission key), as
+flock-based locks usually keep theirs: deleting it on release would let a process
+that opened it just before lock a file nobody else can find, and on an ext4 file
+system without a journal each deleted file slows the files created after it for a
+minute (a batch deleting its 1000 lock files made each of its downloads' part files
+take 0.16 ms to create instead of 0.03 ms; bench/README.md).
 """
 
 from __future__ import annotations
@@ -59,8 +66,8 @@ class FlockLockManager(LockManager):
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                # The holder before us may have unlinked this file on release after we
-                # opened it: a lock on an unlinked inode excludes nobody, so try again.
+                # Someone tidying the directory may have deleted this file after we opened
+                # it: a lock on an unlinked inode excludes nobody, so try again.
                 if os.fstat(fd).st_ino != os.stat(path).st_ino:
                     raise BlockingIOError
             except (BlockingIOError, FileNotFoundError):
@@ -110,8 +117,7 @@ class FlockLockManager(LockManager):
             if held is None or held[0] != holder:
                 raise ValueError(f"No lock held by {holder} for transaction with key {key}")
             del self._held[key]
-            self._path(key).unlink(missing_ok=True)  # while still locked: see _try_acquire
-            os.close(held[1])
+            os.close(held[1])  # releases the lock; the file stays (see the module's docstring)
 
     def is_locked(self, key: str) -> bool:
         """Whether anyone, in this process or another, holds the lock on `key`."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import subprocess
 import sys
 import time
@@ -73,3 +74,32 @@ def test_a_lock_held_by_another_process_excludes_and_dies_with_it(tmp_path):
     started = time.monotonic()
     assert locks.acquire_lock("k", "me", acquire_timeout=5)
     assert time.monotonic() - started < 1  # freed by the kernel, not by an expiry
+
+
+def test_a_released_lock_keeps_its_file_and_serves_the_next_holder(tmp_path):
+    """Deleting lock files on release would slow every file a batch creates after them."""
+    locks = FlockLockManager(tmp_path)
+    for holder in ("a", "b"):
+        assert locks.acquire_lock("k", holder, acquire_timeout=1)
+        locks.release_lock("k", holder)
+        assert (tmp_path / "k.lock").stat().st_size == 0  # kept, and empty
+    assert not FlockLockManager(tmp_path).is_locked("k")  # free for another process's manager too
+
+
+def test_a_lock_file_deleted_by_someone_tidying_is_not_shared_with_its_old_opener(tmp_path, monkeypatch):
+    """A taker that opened the file just before it was deleted must not hold a lock nobody else can see."""
+    locks = FlockLockManager(tmp_path)
+    assert locks.acquire_lock("k", "a")
+    locks.release_lock("k", "a")
+    real_flock = fcntl.flock
+
+    def tidied_before_lock(fd: int, operation: int) -> None:
+        (tmp_path / "k.lock").unlink(missing_ok=True)  # deleted between this taker's open and its flock
+        (tmp_path / "k.lock").touch()  # and created again by the next taker
+        real_flock(fd, operation)
+
+    monkeypatch.setattr(fcntl, "flock", tidied_before_lock)
+    assert not locks.acquire_lock("k", "b", acquire_timeout=0)  # its inode is gone: it tries again
+    monkeypatch.setattr(fcntl, "flock", real_flock)
+    assert locks.acquire_lock("k", "b", acquire_timeout=0)
+    assert locks.is_lock_holder("k", "b")
