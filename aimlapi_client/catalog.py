@@ -100,7 +100,7 @@ class ModelSpec:
             return UnlistedRequest
         return request_model(self.id, dict(self.schema), list(self.required))
 
-    @property
+    @cached_property
     def uri_fields(self) -> frozenset[str]:
         """The fields media inputs go in: typed as URIs by the schema, or named so (`*_url`, `*_urls`)."""
         return frozenset(
