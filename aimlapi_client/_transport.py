@@ -18,6 +18,11 @@ __all__ = ["default_transport"]
 
 
 _BODY_CHUNK = 1 << 18  # httpx-aiohttp's 16 KiB costs a Python round trip per 16 KiB
+KEEPALIVE_S = 15.0
+"""How long an idle connection is kept: longer than the poll schedule's longest regular
+interval (10 s), so a wait's polls reuse their connection instead of each opening a new
+one (a TLS handshake against the real API; httpx's default is 5 s); shorter than the
+idle timeouts of common servers and load balancers (60 s and more)."""
 
 
 class _PreciseAiohttpTransport(AiohttpTransport):
@@ -48,4 +53,6 @@ def _precise(exc: httpx.TransportError, request: httpx.Request) -> httpx.Transpo
 
 def default_transport(max_connections: int = 100) -> httpx.AsyncBaseTransport:
     """Return the transport `VideoClient` uses unless one is injected."""
-    return _PreciseAiohttpTransport(limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=20))
+    return _PreciseAiohttpTransport(
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=20, keepalive_expiry=KEEPALIVE_S)
+    )

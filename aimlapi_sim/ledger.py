@@ -20,6 +20,8 @@ class RecordedRequest:
     headers: dict[str, str]
     body: bytes
     at: float = field(default_factory=time.monotonic)
+    client_port: int | None = None
+    """The client's TCP port: requests with the same one came on one connection."""
 
 
 @dataclass

@@ -330,6 +330,7 @@ class Emulator:
 
     async def _record(self, host: str, request: web.Request) -> bytes:
         body = await request.read()
+        peer = request.transport.get_extra_info("peername") if request.transport else None
         self.ledger.record(
             RecordedRequest(
                 host=host,
@@ -338,6 +339,7 @@ class Emulator:
                 query=dict(request.query),
                 headers=dict(request.headers),
                 body=body,
+                client_port=peer[1] if peer else None,
             )
         )
         return body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import socket
 import time
@@ -12,6 +13,7 @@ import pytest
 from aimlapi_client import (
     DeadlineExceededError,
     DownloadError,
+    PollSchedule,
     RateLimitError,
     SubmissionUnknownError,
     TransientError,
@@ -237,3 +239,16 @@ async def test_the_unified_route_has_no_long_poll(aimlapi_sim):
         generation = await client.submit(build_request("luma/ray-2", prompt="unified"))
         await client.wait(generation.id, model="luma/ray-2", deadline_s=30)
     assert all("state" not in r.query for r in aimlapi_sim.ledger.of("api", "GET"))
+
+
+async def test_polls_at_the_schedules_longest_interval_reuse_their_connection(aimlapi_sim):
+    """No new connection (a TLS handshake on the real API) per poll: httpx's 5 s keep-alive would drop it."""
+    aimlapi_sim.generation_s = 60
+    async with VideoClient(SIM_API_KEY, base_url=aimlapi_sim.base_url) as client:
+        generation = await client.submit(REQUEST)
+        await client.status(generation.id, model="google/veo3")
+        await asyncio.sleep(PollSchedule().max_late_s + 0.5)  # the longest regular gap between two polls
+        await client.status(generation.id, model="google/veo3")
+    ports = [r.client_port for r in aimlapi_sim.ledger.of("api")]
+    assert len(ports) == 3 and ports[0] is not None
+    assert len(set(ports)) == 1, ports
