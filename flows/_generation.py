@@ -209,7 +209,7 @@ def result_of(
         generation_id=info.generation_id,
         model=info.model,
         prompt=info.prompt,
-        path=str(Path(downloaded.path).resolve()),
+        path=os.path.abspath(downloaded.path),  # in `info.output_dir`, resolved once (`GenerationInfo.of`)
         host=socket.gethostname(),
         url=downloaded.url,
         bytes=downloaded.bytes,

@@ -51,6 +51,9 @@ _SCOUTING_FROM = 20
 _HOLD_AFTER_CREATE_S = 1.0
 """The longest an answered create waits for the batch's other creates (see `_CreatesFirst`)."""
 
+_ASSETS_PER_RECORD = 100
+"""Files recorded as assets together while a batch runs (see `_AssetRecorder`)."""
+
 
 class BatchFailure(BaseModel):
     """An item that did not produce a file, and why."""
@@ -206,6 +209,38 @@ class _PriorsSaver:
         await (self._saving or save_priors(self._priors, self._logger))
 
 
+class _AssetRecorder:
+    """Records a batch's files as assets in groups, as they are written.
+
+    Each file is one materialization event for the Prefect server to store. Recorded
+    all at the end, a batch of 1000 kept the server busy just when the flow needed it
+    for its last writes (the table, the learned times, the final state). In groups,
+    the server stores them while the batch still downloads, the assets show up as the
+    files do, and a run that crashes late has its files recorded up to the last group.
+    """
+
+    def __init__(self, logger: Log) -> None:
+        self._logger = logger
+        self._waiting: dict[str, str] = {}  # path -> description
+        self._recording: asyncio.Task[None] | None = None
+
+    def add(self, result: GenerationResult) -> None:
+        """Queue a written file; a full group is recorded at once (one at a time)."""
+        self._waiting[result.path] = f"{result.model}: {result.prompt or ''}"
+        if len(self._waiting) >= _ASSETS_PER_RECORD and (self._recording is None or self._recording.done()):
+            self._recording = asyncio.create_task(self._record())
+
+    async def finish(self) -> None:
+        """Record what is still waiting, after the group in flight."""
+        if self._recording is not None:
+            await self._recording
+        await self._record()
+
+    async def _record(self) -> None:
+        files, self._waiting = self._waiting, {}
+        await best_effort(record_assets(files), "recording the files as assets", self._logger)
+
+
 @dataclass
 class _Item:
     index: int
@@ -287,6 +322,7 @@ async def generate_videos(
     priors = await load_priors(logger)  # and the batch's own first completions, as they come
     store = await submission_store(submission_locks())  # AIMLAPI_LOCKS, read as the run starts
     await check_submission_storage(store)
+    assets = _AssetRecorder(logger)
 
     async def run(item: _Item, client: VideoClient) -> None:
         reserved = False
@@ -315,6 +351,7 @@ async def generate_videos(
                     learn=not resumed,
                     scout=item.index in scouts and not resumed, on_waited=lambda: saver.waited(item.index),
                 )  # fmt: skip
+                assets.add(item.result)
         except Exception as exc:  # reported per item; the others go on
             item.error = exc
         finally:
@@ -360,11 +397,7 @@ async def generate_videos(
     # the flow waits for the slowest, not for their sum.
     await asyncio.gather(
         saver.finish(),
-        best_effort(
-            record_assets({r.path: f"{r.model}: {r.prompt or ''}" for r in (item.result for item in batch) if r}),
-            "recording the files as assets",
-            logger,
-        ),
+        assets.finish(),
         report_table(
             "aimlapi-batch",
             [_row(item) for item in batch],

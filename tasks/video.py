@@ -289,9 +289,15 @@ async def download_video(
 
 def _file_asset(path: str | Path, description: str) -> Asset:
     # The key is the file's absolute file:// URI (or a storage URI), so the UI shows which run made which file.
-    key = str(path) if "://" in str(path) else Path(path).resolve().as_uri()
+    # The flows pass absolute paths in a resolved directory: resolving each again costs a batch a stat per
+    # path component and file.
+    key = str(path) if "://" in str(path) else _absolute(Path(path)).as_uri()
     name = key.rsplit("/", 1)[-1]
     return Asset(key=key, properties=AssetProperties(name=name, description=description[:2500]))
+
+
+def _absolute(path: Path) -> Path:
+    return path if path.is_absolute() else path.resolve()
 
 
 def download_video_as_asset(path: Path, description: str) -> Task[Any, Any]:

@@ -10,12 +10,21 @@ from urllib.parse import unquote
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    FlowRunFilter,
+    FlowRunFilterId,
+    TaskRunFilter,
+    TaskRunFilterName,
+)
 
 from aimlapi_sim import SAMPLE_VIDEO
 from aimlapi_sim.pytest_plugin import SIM_API_KEY
 from blocks import AimlApiCredentials
-from flows import generate_videos, storyboard
+from flows import batch, generate_videos, storyboard
+
+from ._helpers import read_events
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -177,6 +186,28 @@ async def test_duplicate_items_in_one_batch_pay_once_and_all_get_the_file(aimlap
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id]))
         )
     assert table.data.count("same request as #0") == 4
+
+
+async def test_every_file_of_a_batch_is_recorded_as_an_asset_once_in_groups(
+    aimlapi_sim, aimlapi_credentials, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(batch, "_ASSETS_PER_RECORD", 2)
+    items = [veo3(f"asset {i}") for i in range(7)] + [veo3("asset 0")]  # the last shares the first's file
+    state = await generate_videos(
+        items=items, credentials=aimlapi_credentials, output_dir=str(tmp_path), return_state=True
+    )
+    summary = await state.aresult()
+    files = {Path(result.path).resolve().as_uri() for result in summary.succeeded}
+    assert len(files) == 7
+    for key in files:
+        materialized = await read_events("prefect.asset.materialization.succeeded", key, expected=1)
+        assert len(materialized) == 1, f"{key} recorded {len(materialized)} times"
+    async with get_client() as prefect:
+        recorders = await prefect.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id])),
+            task_run_filter=TaskRunFilter(name=TaskRunFilterName(like_="record-assets")),
+        )
+    assert len(recorders) >= 2, "the files were recorded all at once at the end, not in groups as they came"
 
 
 async def test_duplicate_submissions_racing_in_one_event_loop_pay_once(aimlapi_sim, aimlapi_credentials):
