@@ -141,6 +141,14 @@ async def test_a_stalled_body_times_out_and_resumes(client, aimlapi_sim, tmp_pat
     assert "Range" in second.headers and "Range" not in first.headers
 
 
+async def test_a_file_of_the_wrong_type_is_refused_and_never_published(client, aimlapi_sim, tmp_path):
+    aimlapi_sim.video = b"<html>" + bytes(100_000)  # served as video/mp4, but not an MP4
+    done = await client.wait((await client.submit(REQUEST)).id, model="google/veo3", deadline_s=30)
+    with pytest.raises(DownloadError, match=r"not a \.mp4 file"):
+        await client.download(done, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_seed_makes_the_emulator_repeatable():
     from aimlapi_sim import Emulator
 
