@@ -108,6 +108,13 @@ class PollSchedule:
             at += self.next_delay(at)
         return at
 
+    def next_after(self, planned_at: float, elapsed_s: float) -> float:
+        """The schedule's first poll after `elapsed_s`, walking on from the poll planned at `planned_at`."""
+        at = planned_at + self.next_delay(planned_at)
+        while at <= elapsed_s:
+            at += self.next_delay(at)
+        return at
+
     def error_delay(self, consecutive_errors: int, retry_after: float | None) -> float:
         """Seconds to wait after a failed poll: the server's hint, else backoff."""
         if retry_after is not None:
@@ -214,7 +221,9 @@ async def wait_for_generation(
             comes just after completion, as it does once a prior is right).
         wake: Returns when the schedule may have moved a poll earlier (a prior
             learned meanwhile, see `ObservedTimes.changed`): a wait sleeping until
-            its next scheduled poll then re-plans it from the new schedule.
+            its next scheduled poll then re-plans it from the new schedule. If the
+            re-planned poll finds the job pending, the next one is the schedule's
+            own next poll (at least `min_interval_s` later), not a whole spacing on.
         long_poll_s: How long the server may hold a poll (a long-poll route). A poll
             it held for at least half of that is followed by the next one at once;
             one answered sooner (the server did not hold it) by the schedule's wait.
@@ -242,9 +251,11 @@ async def wait_for_generation(
     started = created_at if created_at is not None else clock() - (elapsed_s or 0.0)
     errors = unreadable = 0
     last_pending: float | None = None  # when the job was last seen unfinished
+    replanned_from: float | None = None  # the scheduled poll a wake re-planned the next one from
 
     async def rest(delay: float, planned_at: float | None) -> None:
         """Sleep `delay` (at most to the deadline); if woken, re-plan the poll due after `planned_at`."""
+        nonlocal replanned_from
         left = min(delay, deadline - clock())
         while left > 0:
             if wake is None or planned_at is None:
@@ -252,6 +263,7 @@ async def wait_for_generation(
                 return
             if not await _woken_first(sleep(left), wake()):
                 return
+            replanned_from = planned_at
             left = min(started + current().replan(planned_at, clock() - started), deadline) - clock()
 
     if elapsed_s is None:  # a job just submitted is not done: the schedule's first wait comes first
@@ -297,7 +309,16 @@ async def wait_for_generation(
                 return generation
             last_pending = elapsed
             held = long_poll_s is not None and clock() - poll_started >= long_poll_s / 2
-            delay, planned_at = (0.0, None) if held else (current().next_delay(elapsed), elapsed)
+            if held:
+                delay, planned_at = 0.0, None
+            elif replanned_from is not None:
+                # A re-planned poll (often at once, off the schedule) came just too soon: a batch
+                # lasts as long as its last item, so back to the schedule, not a whole spacing on.
+                plan = current()
+                delay = max(plan.next_after(replanned_from, elapsed) - elapsed, plan.min_interval_s)
+                planned_at, replanned_from = replanned_from, None
+            else:
+                delay, planned_at = current().next_delay(elapsed), elapsed
         await rest(delay, planned_at)
     waited = clock() - started - (elapsed_s or 0.0)
     raise DeadlineExceededError(

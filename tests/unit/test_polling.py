@@ -440,3 +440,43 @@ async def test_a_sleeping_wait_re_plans_when_the_prior_is_learned(taught_at, fir
     await asyncio.gather(waiting, teach())
     assert len(polled_at) == 1
     assert first_poll - 0.01 <= polled_at[0] < 2.0  # not the 10 s the catalogue's prior gave
+
+
+async def test_a_re_planned_poll_that_comes_just_too_soon_is_followed_by_the_schedules_next():
+    """Woken past its new prior, a wait polls at once; a job a moment from done is then
+    noticed at the schedule's next poll, not a whole spacing later: a batch lasts as
+    long as its last item.
+
+    The learned prior is 1.5 s, polls 0.5 s apart from 0.875 s on (1.375, 1.875, ...).
+    Taught 1.625 s in, the wait polls at once; the job ends at 1.65 s. The next poll
+    is the schedule's 1.875 s, where a whole spacing on would be 2.125 s.
+    """
+    from aimlapi_client import Generation, ObservedTimes
+    from aimlapi_client._polling import wait_for_generation
+
+    priors = ObservedTimes()
+    polled_at: list[float] = []
+    started = time.monotonic()
+
+    async def fetch() -> Generation:
+        polled_at.append(time.monotonic() - started)
+        pending = polled_at[-1] < 1.65
+        return Generation.model_validate({"id": "g", "status": "generating"} if pending else DONE)
+
+    def schedule() -> PollSchedule:
+        return PollSchedule(expected_s=priors.expected_s("google/veo3") or 120.0, min_interval_s=0.25)
+
+    async def teach() -> None:
+        await asyncio.sleep(1.625)
+        for _ in range(3):
+            priors.observe("google/veo3", 1.5)
+
+    waiting = asyncio.ensure_future(
+        wait_for_generation(
+            fetch, generation_id="g", model="google/veo3", deadline_s=60, schedule=schedule,
+            wake=lambda: priors.changed("google/veo3"),
+        )
+    )  # fmt: skip
+    await asyncio.gather(waiting, teach())
+    assert len(polled_at) == 2 and 1.6 <= polled_at[0] < 1.65
+    assert 1.85 <= polled_at[1] < 2.05
