@@ -404,12 +404,12 @@ def test_observed_times_wake_waits_in_any_event_loop():
     assert asyncio.run(woken())
 
 
-@pytest.mark.parametrize(("taught_at", "first_poll"), [(0.3, 0.4), (0.5, 0.5)])
-async def test_a_sleeping_wait_re_plans_when_the_prior_is_learned(taught_at, first_poll):
-    """A wait due to poll at 10 s re-plans as soon as other waits teach a 0.4 s prior.
+async def polls_of_a_wait_taught(
+    seconds: float, *, at: float, min_interval_s: float, done_at: float = 0.0
+) -> list[float]:
+    """When a wait polled (real clock) whose job is done `done_at` s in, taught a `seconds` prior `at` s in.
 
-    Taught 0.3 s in, before the job is likely done, it polls at the new schedule's
-    next time (0.4 s); taught 0.5 s in, at once.
+    It starts on the catalogue's 120 s (first poll at 10 s); other waits teach it.
     """
     from aimlapi_client import Generation, ObservedTimes
     from aimlapi_client._polling import wait_for_generation
@@ -420,24 +420,34 @@ async def test_a_sleeping_wait_re_plans_when_the_prior_is_learned(taught_at, fir
 
     async def fetch() -> Generation:
         polled_at.append(time.monotonic() - started)
-        return Generation.model_validate(DONE)
+        pending = polled_at[-1] < done_at
+        return Generation.model_validate({"id": "g", "status": "generating"} if pending else DONE)
 
     def schedule() -> PollSchedule:
-        learned = priors.expected_s("google/veo3")
-        return PollSchedule(expected_s=learned or 120.0, min_interval_s=0.05)
+        return PollSchedule(expected_s=priors.expected_s("google/veo3") or 120.0, min_interval_s=min_interval_s)
 
     async def teach() -> None:
-        await asyncio.sleep(taught_at)
+        await asyncio.sleep(at)
         for _ in range(3):
-            priors.observe("google/veo3", 0.4)  # the window of a 0.4 s prior: its first poll is 0.2 s in
+            priors.observe("google/veo3", seconds)
 
-    waiting = asyncio.ensure_future(
-        wait_for_generation(
-            fetch, generation_id="g", model="google/veo3", deadline_s=60, schedule=schedule,
-            wake=lambda: priors.changed("google/veo3"),
-        )
+    waiting = wait_for_generation(
+        fetch, generation_id="g", model="google/veo3", deadline_s=60, schedule=schedule,
+        wake=lambda: priors.changed("google/veo3"),
     )  # fmt: skip
     await asyncio.gather(waiting, teach())
+    return polled_at
+
+
+@pytest.mark.parametrize(("taught_at", "first_poll"), [(0.3, 0.4), (0.5, 0.5)])
+async def test_a_sleeping_wait_re_plans_when_the_prior_is_learned(taught_at, first_poll):
+    """A wait due to poll at 10 s re-plans as soon as other waits teach a 0.4 s prior.
+
+    Taught 0.3 s in, before the job is likely done, it polls at the new schedule's
+    next time (0.4 s); taught 0.5 s in, at once. (The window of a 0.4 s prior: its
+    first poll is 0.2 s in.)
+    """
+    polled_at = await polls_of_a_wait_taught(0.4, at=taught_at, min_interval_s=0.05)
     assert len(polled_at) == 1
     assert first_poll - 0.01 <= polled_at[0] < 2.0  # not the 10 s the catalogue's prior gave
 
@@ -451,32 +461,6 @@ async def test_a_re_planned_poll_that_comes_just_too_soon_is_followed_by_the_sch
     Taught 1.625 s in, the wait polls at once; the job ends at 1.65 s. The next poll
     is the schedule's 1.875 s, where a whole spacing on would be 2.125 s.
     """
-    from aimlapi_client import Generation, ObservedTimes
-    from aimlapi_client._polling import wait_for_generation
-
-    priors = ObservedTimes()
-    polled_at: list[float] = []
-    started = time.monotonic()
-
-    async def fetch() -> Generation:
-        polled_at.append(time.monotonic() - started)
-        pending = polled_at[-1] < 1.65
-        return Generation.model_validate({"id": "g", "status": "generating"} if pending else DONE)
-
-    def schedule() -> PollSchedule:
-        return PollSchedule(expected_s=priors.expected_s("google/veo3") or 120.0, min_interval_s=0.25)
-
-    async def teach() -> None:
-        await asyncio.sleep(1.625)
-        for _ in range(3):
-            priors.observe("google/veo3", 1.5)
-
-    waiting = asyncio.ensure_future(
-        wait_for_generation(
-            fetch, generation_id="g", model="google/veo3", deadline_s=60, schedule=schedule,
-            wake=lambda: priors.changed("google/veo3"),
-        )
-    )  # fmt: skip
-    await asyncio.gather(waiting, teach())
+    polled_at = await polls_of_a_wait_taught(1.5, at=1.625, min_interval_s=0.25, done_at=1.65)
     assert len(polled_at) == 2 and 1.6 <= polled_at[0] < 1.65
     assert 1.85 <= polled_at[1] < 2.05
