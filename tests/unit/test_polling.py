@@ -405,11 +405,14 @@ def test_observed_times_wake_waits_in_any_event_loop():
 
 
 async def polls_of_a_wait_taught(
-    seconds: float, *, at: float, min_interval_s: float, done_at: float = 0.0
+    seconds: float, *, at: float, min_interval_s: float, pending_polls: int = 0
 ) -> list[float]:
-    """When a wait polled (real clock) whose job is done `done_at` s in, taught a `seconds` prior `at` s in.
+    """When a wait polled (real clock), taught a `seconds` prior `at` s in.
 
     It starts on the catalogue's 120 s (first poll at 10 s); other waits teach it.
+    Its first `pending_polls` polls find the job running, the others done.
+    The job's end follows the polls, not the clock, so a busy machine that runs a
+    poll late does not change what the poll finds.
     """
     from aimlapi_client import Generation, ObservedTimes
     from aimlapi_client._polling import wait_for_generation
@@ -420,7 +423,7 @@ async def polls_of_a_wait_taught(
 
     async def fetch() -> Generation:
         polled_at.append(time.monotonic() - started)
-        pending = polled_at[-1] < done_at
+        pending = len(polled_at) <= pending_polls
         return Generation.model_validate({"id": "g", "status": "generating"} if pending else DONE)
 
     def schedule() -> PollSchedule:
@@ -458,9 +461,10 @@ async def test_a_re_planned_poll_that_comes_just_too_soon_is_followed_by_the_sch
     long as its last item.
 
     The learned prior is 1.5 s, polls 0.5 s apart from 0.875 s on (1.375, 1.875, ...).
-    Taught 1.625 s in, the wait polls at once; the job ends at 1.65 s. The next poll
-    is the schedule's 1.875 s, where a whole spacing on would be 2.125 s.
+    Taught 1.625 s in, the wait polls at once and finds the job running; it ends just
+    after. The next poll is the schedule's 1.875 s (or `min_interval_s` after a poll
+    the machine ran late), where a whole spacing on would be 2.125 s.
     """
-    polled_at = await polls_of_a_wait_taught(1.5, at=1.625, min_interval_s=0.25, done_at=1.65)
-    assert len(polled_at) == 2 and 1.6 <= polled_at[0] < 1.65
+    polled_at = await polls_of_a_wait_taught(1.5, at=1.625, min_interval_s=0.25, pending_polls=1)
+    assert len(polled_at) == 2 and 1.625 <= polled_at[0] < 1.8  # at once, not at the schedule's 1.875 s
     assert 1.85 <= polled_at[1] < 2.05
