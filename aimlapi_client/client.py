@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ._download import save_generation
-from ._http import BearerForApiHost, error_for_response, error_for_transport, redact
+from ._http import BearerForApiHost, HttpClient, error_for_response, error_for_transport, redact
 from ._polling import ObservedTimes, OnPoll, PollSchedule, finished, wait_for_generation
 from ._transport import default_transport
 from .catalog import LONG_POLL_S, RouteStyle, get_model
@@ -137,7 +137,7 @@ class VideoClient:
         self._long_poll_timeout = httpx.Timeout(
             timeout.connect, read=max(timeout.read or 0.0, LONG_POLL_S + 10), write=timeout.write, pool=timeout.pool
         )
-        self._http = httpx.AsyncClient(
+        self._http = HttpClient(
             base_url=self.base_url,
             auth=BearerForApiHost(api_key, httpx.URL(self.base_url)),
             timeout=timeout,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 
 import httpx
@@ -213,6 +214,29 @@ async def test_authorization_is_sent_to_the_api_origin_only(router):
     assert "Authorization" not in sent[0].headers
     assert sent[1].headers["Authorization"] == f"Bearer {KEY}"
     assert "Authorization" not in sent[2].headers
+
+
+async def test_cookies_are_kept_and_only_answers_that_set_one_are_parsed_for_them(router, monkeypatch):
+    parsed = []
+    extract = http.cookiejar.CookieJar.extract_cookies
+    monkeypatch.setattr(
+        http.cookiejar.CookieJar, "extract_cookies", lambda jar, *args: parsed.append(1) or extract(jar, *args)
+    )
+    status = {"id": "g-1", "status": "generating"}
+    route = router.get(ROUTE).mock(
+        side_effect=[
+            httpx.Response(200, json=status),
+            httpx.Response(200, json=status, headers={"Set-Cookie": "edge=abc; Path=/"}),
+            httpx.Response(200, json=status),
+        ]
+    )
+    async with client_on(router) as client:
+        for _ in range(3):
+            await client.status("g-1", model="google/veo3")
+    assert len(parsed) == 1  # the one answer that set a cookie
+    first, second, third = (call.request for call in route.calls)
+    assert "Cookie" not in first.headers and "Cookie" not in second.headers
+    assert third.headers["Cookie"] == "edge=abc"
 
 
 @pytest.mark.parametrize("base_url", ["api.aimlapi.com", "ftp://api.aimlapi.com", "https://"])
