@@ -214,9 +214,7 @@ async def _fetch(http: httpx.AsyncClient, url: httpx.URL, part: Path, video: Vid
             expected = _expected_size(response, offset, video)
             digest = _hash_file(part, offset)
             received = offset
-            with part.open("r+b" if offset else "wb") as out:
-                out.seek(offset)
-                out.truncate()
+            with part.open("ab" if offset else "wb") as out:  # a resumed part file ends at `offset`
                 async for chunk in response.aiter_raw():  # unbuffered: keep every byte that arrived
                     out.write(chunk)
                     digest.update(chunk)
