@@ -52,8 +52,8 @@ class _CookiesWhenSet(httpx.Cookies):
     """httpx's cookie jar, handed only the responses that set a cookie.
 
     httpx passes every response through urllib's cookie machinery, about a tenth of a
-    millisecond even when it sets nothing: a tenth of the CPU of a poll or a download,
-    which a batch of thousands pays twice per item. The API and its CDN seldom set one.
+    millisecond even when it sets nothing: a quarter of a poll's CPU, paid twice per item
+    of a batch (the poll and the download). The API and its CDN seldom set one.
     """
 
     def extract_cookies(self, response: httpx.Response) -> None:
