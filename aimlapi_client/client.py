@@ -272,6 +272,7 @@ class VideoClient:
                 wait started at its submission).
             scout: Poll densely before the schedule's window (`PollSchedule.scout`):
                 one of a batch's first waits of a model, to learn its real time for the rest.
+                The scouts sharing `priors` take turns and call each other in (`ObservedTimes`).
             log: Where warnings about the wait go (this module's logger if unset).
             elapsed_s: Seconds since it was submitted, for a wait that starts later:
                 the first poll comes at once, the schedule counts from the submission.
@@ -281,20 +282,25 @@ class VideoClient:
         """
         if known is not None and finished(known):
             return known
+        turn = priors.scout_turn(model) if scout and priors is not None else 0.0
+
+        def schedule() -> PollSchedule:
+            seen_done_s = priors.first_seen_s(model) if scout and priors is not None else None
+            expected = typical_seconds(model, expected_s=expected_s, priors=priors)
+            return PollSchedule(expected_s=expected, scout=scout, scout_turn=turn, seen_done_s=seen_done_s)
+
         return await wait_for_generation(
             lambda: self.status(generation_id, model=model),
             generation_id=generation_id,
             long_poll_s=LONG_POLL_S if get_model(model).long_poll(self.route_style) else None,
             model=model,
             deadline_s=deadline_s,
-            schedule=lambda: PollSchedule(
-                expected_s=typical_seconds(model, expected_s=expected_s, priors=priors), scout=scout
-            ),
+            schedule=schedule,
             on_poll=on_poll,
             elapsed_s=elapsed_s,
             created_at=created_at,
             on_complete=(lambda seconds: priors.observe(model, seconds)) if priors is not None and learn else None,
-            wake=(lambda: priors.changed(model)) if priors is not None and expected_s is None else None,
+            wake=(lambda: priors.changed(model, scout=scout)) if priors is not None and expected_s is None else None,
             sleep=self._sleep,
             clock=self._clock,
             log=log or logger,

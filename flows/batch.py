@@ -474,10 +474,11 @@ async def _finish_inline(
 def _scouts(items: Iterable[_Item], priors: ObservedTimes) -> set[int]:
     """The indexes of the items that scout: the first few of each model.
 
-    Their dense polls notice the first completions within about half a second; the
-    median of those becomes the prior of the model's other waits (over the
-    catalogue's and over times kept from earlier runs, which may have been of other
-    durations), and the sleeping ones wake to re-plan. Only in a batch of at least
+    Their dense polls, in turn, notice the first completions within about a sixth of
+    a second (`ObservedTimes.scout_turn`); the median of those becomes the prior of
+    the model's other waits (over the catalogue's and over times kept from earlier
+    runs, which may have been of other durations), and the sleeping ones wake to
+    re-plan. Only in a batch of at least
     `_SCOUTING_FROM` items of the model, where those few waits' extra polls are a
     small share of the batch's.
     """

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import time
 
 import httpx
 import pytest
@@ -14,11 +13,12 @@ from aimlapi_client import (
     AuthError,
     DeadlineExceededError,
     GenerationFailedError,
+    ObservedTimes,
     PollSchedule,
     UnreadableStatusError,
 )
 
-from ._helpers import ROUTE, FakeClock, client_on
+from ._helpers import ROUTE, FakeClock, VirtualTime, client_on
 
 DONE = {"id": "g", "status": "completed", "video": {"url": "https://cdn.test/g.mp4"}}
 
@@ -407,22 +407,20 @@ def test_observed_times_wake_waits_in_any_event_loop():
 async def polls_of_a_wait_taught(
     seconds: float, *, at: float, min_interval_s: float, pending_polls: int = 0
 ) -> list[float]:
-    """When a wait polled (real clock), taught a `seconds` prior `at` s in.
+    """When a wait polled (virtual clock), taught a `seconds` prior `at` s in.
 
     It starts on the catalogue's 120 s (first poll at 10 s); other waits teach it.
     Its first `pending_polls` polls find the job running, the others done.
-    The job's end follows the polls, not the clock, so a busy machine that runs a
-    poll late does not change what the poll finds.
     """
-    from aimlapi_client import Generation, ObservedTimes
+    from aimlapi_client import Generation
     from aimlapi_client._polling import wait_for_generation
 
+    time_ = VirtualTime()
     priors = ObservedTimes()
     polled_at: list[float] = []
-    started = time.monotonic()
 
     async def fetch() -> Generation:
-        polled_at.append(time.monotonic() - started)
+        polled_at.append(time_.now)
         pending = len(polled_at) <= pending_polls
         return Generation.model_validate({"id": "g", "status": "generating"} if pending else DONE)
 
@@ -430,41 +428,131 @@ async def polls_of_a_wait_taught(
         return PollSchedule(expected_s=priors.expected_s("google/veo3") or 120.0, min_interval_s=min_interval_s)
 
     async def teach() -> None:
-        await asyncio.sleep(at)
+        await time_.sleep(at)
         for _ in range(3):
             priors.observe("google/veo3", seconds)
 
     waiting = wait_for_generation(
         fetch, generation_id="g", model="google/veo3", deadline_s=60, schedule=schedule,
-        wake=lambda: priors.changed("google/veo3"),
+        wake=lambda: priors.changed("google/veo3"), sleep=time_.sleep, clock=time_,
     )  # fmt: skip
-    await asyncio.gather(waiting, teach())
+    await time_.run(waiting, teach())
     return polled_at
 
 
-@pytest.mark.parametrize(("taught_at", "first_poll"), [(0.3, 0.4), (0.5, 0.5)])
+@pytest.mark.parametrize(("taught_at", "first_poll"), [(0.35, 0.4), (0.5, 0.5)])
 async def test_a_sleeping_wait_re_plans_when_the_prior_is_learned(taught_at, first_poll):
     """A wait due to poll at 10 s re-plans as soon as other waits teach a 0.4 s prior.
 
-    Taught 0.3 s in, before the job is likely done, it polls at the new schedule's
+    Taught 0.35 s in, before the job is likely done, it polls at the new schedule's
     next time (0.4 s); taught 0.5 s in, at once. (The window of a 0.4 s prior: its
-    first poll is 0.2 s in.)
+    first poll is 0.2 s in, the next ones 0.1 s apart.)
     """
     polled_at = await polls_of_a_wait_taught(0.4, at=taught_at, min_interval_s=0.05)
-    assert len(polled_at) == 1
-    assert first_poll - 0.01 <= polled_at[0] < 2.0  # not the 10 s the catalogue's prior gave
+    assert polled_at == [pytest.approx(first_poll)]  # not the 10 s the catalogue's prior gave
 
 
-async def test_a_re_planned_poll_that_comes_just_too_soon_is_followed_by_the_schedules_next():
+async def test_a_re_planned_poll_that_comes_just_too_soon_is_followed_at_a_scouts_spacing():
     """Woken past its new prior, a wait polls at once; a job a moment from done is then
-    noticed at the schedule's next poll, not a whole spacing later: a batch lasts as
+    noticed a quarter of the bound later, not on the schedule's grid: a batch lasts as
     long as its last item.
 
     The learned prior is 1.5 s, polls 0.5 s apart from 0.875 s on (1.375, 1.875, ...).
     Taught 1.625 s in, the wait polls at once and finds the job running; it ends just
-    after. The next poll is the schedule's 1.875 s (or `min_interval_s` after a poll
-    the machine ran late), where a whole spacing on would be 2.125 s.
+    after. The next poll comes 0.125 s later (a quarter of the 0.5 s bound), where the
+    grid had it at 1.875 s and a whole spacing on would be 2.125 s.
     """
     polled_at = await polls_of_a_wait_taught(1.5, at=1.625, min_interval_s=0.25, pending_polls=1)
-    assert len(polled_at) == 2 and 1.625 <= polled_at[0] < 1.8  # at once, not at the schedule's 1.875 s
-    assert 1.85 <= polled_at[1] < 2.05
+    assert polled_at == [pytest.approx(1.625), pytest.approx(1.75)]
+
+
+async def scouts_of_jobs_done_at(done_at: list[float]) -> tuple[list[float], int, ObservedTimes]:
+    """Three scouts of a batch (their waits started together, at 0) on a virtual clock.
+
+    Job `i` is done from `done_at[i]` on. Returns when each scout saw its job done,
+    the polls they made in all, and the priors they taught.
+    """
+    time_ = VirtualTime()
+    priors = ObservedTimes()
+    polls = 0
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal polls
+        polls += 1
+        index = int(request.url.params["generation_id"])
+        done = time_.now >= done_at[index] - 1e-9
+        return ok(DONE | {"id": str(index)} if done else {"id": str(index), "status": "generating"})
+
+    async def scout(client, index: int) -> float:
+        await client.wait(str(index), model="google/veo3", priors=priors, scout=True, created_at=0.0)
+        return time_.now
+
+    with respx.mock(assert_all_called=False) as router:
+        router.get(ROUTE).mock(side_effect=answer)
+        async with client_on(router, time_) as client:
+            seen = await time_.run(*(scout(client, index) for index in range(len(done_at))))
+    return [float(at) for at in seen], polls, priors
+
+
+def test_scouts_take_turns_in_their_interval():
+    """Each scout's polls start a third of the interval after the one before (a late start too)."""
+    turns = [PollSchedule(scout=True, scout_turn=turn) for turn in (0.0, 1 / 3, 2 / 3)]
+    assert [scout.first_poll(0.0) for scout in turns] == pytest.approx([0.5, 0.5 + 1 / 6, 0.5 + 2 / 6])
+    assert [scout.first_poll(2.0) for scout in turns] == pytest.approx([2.0, 2.0 + 1 / 6, 2.0 + 2 / 6])
+    assert PollSchedule(scout_turn=0.5).first_poll(0.0) == PollSchedule().next_delay(0.0)  # not a scout: no turn
+    assert PollSchedule().first_poll(40.0) == 40.0  # a wait that starts late polls at once
+    times = ObservedTimes()
+    assert [times.scout_turn("google/veo3") for _ in range(4)] == pytest.approx([0.0, 1 / 3, 2 / 3, 0.0])
+    assert times.scout_turn("video-01") == 0.0  # each model's scouts take their own turns
+    with pytest.raises(ValueError, match="PollSchedule.scout_turn must be at least 0 and below 1"):
+        PollSchedule(scout=True, scout_turn=1.0)
+
+
+@pytest.mark.parametrize("real", [1.0, 2.05, 2.2, 3.37, 4.49, 12.3])
+async def test_scouts_started_together_see_their_jobs_done_within_a_turn(real):
+    """Three scouts of jobs that end together: the batch learns within a sixth of a second.
+
+    Each polls every half second, in turn; the first to see its job done calls the
+    others in, which poll at once. In step (all on one half-second grid) they would see
+    it up to half a second late, with no fewer polls.
+    """
+    seen, polls, priors = await scouts_of_jobs_done_at([real] * 3)
+    assert max(seen) == pytest.approx(min(seen))  # the other two polled at once
+    assert real - 1e-9 <= min(seen) <= real + 0.5 / 3 + 1e-9
+    in_step = 3 * polls_until(PollSchedule(scout=True), real)[0]
+    assert polls <= in_step
+    assert priors.expected_s("google/veo3") is not None  # learned: the batch's other waits wake
+
+
+@pytest.mark.parametrize("done_at", [[3.0, 3.3, 3.6], [3.6, 3.0, 3.1], [2.0, 2.0, 9.7]])
+async def test_a_scout_called_in_too_soon_is_noticed_within_its_own_interval(done_at):
+    """Called in before its own job is done, a scout goes back to its half-second polls."""
+    seen, _, _ = await scouts_of_jobs_done_at(done_at)
+    for done, noticed in zip(done_at, seen, strict=True):
+        assert done - 1e-9 <= noticed <= done + 0.5 + 1e-9, (done_at, seen)
+
+
+async def test_only_scouts_are_called_in_by_the_first_job_seen_done():
+    times = ObservedTimes()
+    scout = asyncio.ensure_future(times.changed("video-01", scout=True))
+    other = asyncio.ensure_future(times.changed("video-01"))
+    await settle()
+    assert times.first_seen_s("video-01") is None and not scout.done()
+    times.observe("video-01", 4.04)
+    await settle()
+    assert scout.done() and not other.done()
+    assert times.first_seen_s("video-01") == 4.04
+    # Once one was seen, a scout waits for the learned prior like every wait (no wake-up loop).
+    again = asyncio.ensure_future(times.changed("video-01", scout=True))
+    times.observe("video-01", 4.0)
+    await settle()
+    assert not again.done()
+    times.observe("video-01", 4.1)
+    await settle()
+    assert again.done() and other.done()
+
+
+async def settle() -> None:
+    """Let every task run on until it waits (a few loop turns)."""
+    for _ in range(10):
+        await asyncio.sleep(0)
