@@ -49,11 +49,11 @@ class PollSchedule:
       than the fixed loop would notice it.
     - A `scout` (one of a batch's first waits of a model) polls at a quarter of
       `lateness_bound` (every half second at first, never more often) before the
-      window instead, so the batch learns a real time far below `T/4` within about
-      half a second of the first completions. A batch's scouts take turns
-      (`scout_turn`), and once one sees its job done, the others, past that time,
-      poll at once (`seen_done_s`): the batch learns within a turn (a sixth of a
-      second for three scouts) instead of half a second, with no more polls.
+      window instead, so the batch learns a real time far below `T/4` soon after
+      the first completions. A batch's scouts take turns (`scout_turn`), and once
+      one sees its job done, the others past that time poll at once
+      (`seen_done_s`): three scouts learn within a sixth of a second, where in
+      step they took up to half a second, with no more polls.
 
     Polls follow the submission time, which spreads many waits over time already;
     only the backoff after errors is jittered.
