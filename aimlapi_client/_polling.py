@@ -92,7 +92,7 @@ class PollSchedule:
         window_start = 0.25 * self.expected_s
         first_in_window = window_start + self.lateness_bound(window_start)
         if self.scout and elapsed_s < first_in_window - 1e-9:
-            return max(self.lateness_bound(elapsed_s) / 4, self.min_interval_s / 2)
+            return self.scout_spacing(elapsed_s)
         if elapsed_s >= first_in_window - 1e-9:
             bound = self.lateness_bound(elapsed_s)
             if 0.8 * self.expected_s <= elapsed_s <= 1.25 * self.expected_s and bound >= 4 * self.min_interval_s:
@@ -102,6 +102,10 @@ class PollSchedule:
         # that ends early is never noticed later than that loop would notice it.
         next_on_grid = (math.floor(elapsed_s / self.max_late_s + 1e-9) + 1) * self.max_late_s
         return max(min(next_on_grid, first_in_window) - elapsed_s, self.min_interval_s)
+
+    def scout_spacing(self, elapsed_s: float) -> float:
+        """A scout's interval: a quarter of the lateness bound, never below half of `min_interval_s`."""
+        return max(self.lateness_bound(elapsed_s) / 4, self.min_interval_s / 2)
 
     def first_poll(self, elapsed_s: float) -> float:
         """When to poll first, in seconds from submission, for a wait that starts `elapsed_s` in.
@@ -368,9 +372,7 @@ async def wait_for_generation(
                 # A re-planned poll (often at once, off the schedule) came just too soon: the job is
                 # most likely a moment from done, and a batch lasts as long as its last item, so
                 # the next poll comes at a scout's spacing, not on the schedule's grid.
-                plan = current()
-                delay = max(plan.lateness_bound(elapsed) / 4, plan.min_interval_s / 2)
-                planned_at, replanned_from = elapsed, None
+                delay, planned_at, replanned_from = current().scout_spacing(elapsed), elapsed, None
             else:
                 delay, planned_at = current().next_delay(elapsed), elapsed
         await rest(delay, planned_at)
